@@ -1,0 +1,218 @@
+//! One error type for every handler. It maps to an HTTP status and a body
+//! `{"error": CODE, "message": TEXT}` in the language of the request (or an HTML page for browsers).
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::lang::{Lang, Text};
+
+/// What the request asked for, set by the `web::context` middleware so that an error
+/// raised deep inside a handler still answers in the user's language and format.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorContext {
+    pub lang: Lang,
+    pub wants_html: bool,
+}
+
+tokio::task_local! {
+    pub static ERROR_CONTEXT: ErrorContext;
+}
+
+fn current_context() -> ErrorContext {
+    ERROR_CONTEXT.try_with(|c| *c).unwrap_or_default()
+}
+
+pub use crate::domain::validation::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found: {}", .0.en)]
+    NotFound(Text),
+    #[error("invalid input: {}", .message.en)]
+    Invalid { message: Text, fields: Vec<FieldError> },
+    #[error("bad request: {}", .0.en)]
+    BadRequest(Text),
+    #[error("conflict: {}", .0.en)]
+    Conflict(Text),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn not_found() -> Self {
+        AppError::NotFound(Text::new(
+            "Сторінку або запис не знайдено.",
+            "The page or record was not found.",
+        ))
+    }
+
+    pub fn invalid(message: Text) -> Self {
+        AppError::Invalid {
+            message,
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn invalid_fields(fields: Vec<FieldError>) -> Self {
+        AppError::Invalid {
+            message: Text::new(
+                "Перевірте виділені поля.",
+                "Please check the highlighted fields.",
+            ),
+            fields,
+        }
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        AppError::Internal(err.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::Invalid { .. } => "invalid",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Conflict(_) => "conflict",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn message(&self) -> Text {
+        match self {
+            AppError::NotFound(t)
+            | AppError::BadRequest(t)
+            | AppError::Conflict(t)
+            | AppError::Invalid { message: t, .. } => t.clone(),
+            AppError::Unauthorized => Text::new(
+                "Потрібно увійти як працівник центру.",
+                "Staff sign-in is required.",
+            ),
+            AppError::Forbidden => Text::new(
+                "Ваша роль не дозволяє цю дію.",
+                "Your role does not allow this action.",
+            ),
+            AppError::TooManyRequests => Text::new(
+                "Забагато запитів. Спробуйте трохи пізніше.",
+                "Too many requests. Please try again a little later.",
+            ),
+            AppError::Unavailable(_) => Text::new(
+                "Сервіс тимчасово недоступний.",
+                "The service is temporarily unavailable.",
+            ),
+            AppError::Internal(_) => Text::new(
+                "Внутрішня помилка. Ми вже знаємо про неї; спробуйте ще раз.",
+                "Internal error. It has been logged; please try again.",
+            ),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::SqlErr;
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(Text::new(
+                "Такий запис уже існує.",
+                "Such a record already exists.",
+            )),
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::Conflict(Text::new(
+                "Запис пов'язаний з іншими даними або посилається на відсутні.",
+                "The record is linked to other data or refers to missing data.",
+            )),
+            _ => match err {
+                sea_orm::DbErr::ConnectionAcquire(e) => AppError::Unavailable(e.to_string()),
+                other => AppError::Internal(other.to_string()),
+            },
+        }
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(e) => e.into(),
+            sea_orm::TransactionError::Transaction(e) => e,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<FieldBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct FieldBody<'a> {
+    field: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let ctx = current_context();
+        let message = self.message();
+        let message = message.get(ctx.lang);
+        let fields: Vec<FieldBody> = match &self {
+            AppError::Invalid { fields, .. } => fields
+                .iter()
+                .map(|f| FieldBody {
+                    field: &f.field,
+                    message: f.message.get(ctx.lang),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if ctx.wants_html {
+            return (status, Html(crate::web::pages::error_page(ctx.lang, status, message, &fields_text(&fields)))).into_response();
+        }
+        let body = ErrorBody {
+            error: self.code(),
+            message,
+            fields,
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+fn fields_text(fields: &[FieldBody]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect()
+}

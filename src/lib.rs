@@ -1,0 +1,11 @@
+//! cherga: electronic queue and appointment system for communal service centers.
+
+rust_i18n::i18n!("locales", fallback = "uk");
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod security;
+pub mod store;
+pub mod web;

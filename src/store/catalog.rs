@@ -1,0 +1,318 @@
+//! The catalog in the database: import (matched by code, so references survive), listing, edits.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use super::entities::{category, service};
+use super::settings;
+use crate::domain::catalog::{Catalog, Center, Channel, DurationRange};
+use crate::domain::lang::Text;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryRecord {
+    pub id: i32,
+    pub code: String,
+    pub letter: String,
+    pub title: Text,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRecord {
+    pub id: i32,
+    pub code: String,
+    pub category: CategoryRecord,
+    pub title: Text,
+    pub duration: DurationRange,
+    pub duration_text: String,
+    pub channels: Vec<Channel>,
+    pub channels_text: String,
+    pub planned_override: Option<u32>,
+    pub active: bool,
+}
+
+impl ServiceRecord {
+    /// The booking length: the admin's override, else derived from the published duration.
+    pub fn planned_minutes(&self, grid_minutes: u32, open_ended_factor: u32) -> u32 {
+        self.planned_override
+            .unwrap_or_else(|| self.duration.planned_minutes(grid_minutes, open_ended_factor))
+    }
+
+    pub fn has_channel(&self, channel: Channel) -> bool {
+        self.channels.contains(&channel)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub categories: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub deactivated: usize,
+}
+
+/// What an admin may change on a service. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceEdit {
+    pub title: Option<String>,
+    pub title_en: Option<String>,
+    pub channels: Option<Vec<Channel>>,
+    /// `Some(None)` clears the override.
+    pub planned_override: Option<Option<u32>>,
+    pub active: Option<bool>,
+}
+
+const CENTER_KEY: &str = "center";
+
+fn channels_to_db(channels: &[Channel]) -> String {
+    channels
+        .iter()
+        .map(|c| c.code())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn channels_from_db(s: &str) -> Vec<Channel> {
+    s.split(',').filter_map(Channel::from_code).collect()
+}
+
+fn to_category(m: category::Model) -> CategoryRecord {
+    CategoryRecord {
+        id: m.id,
+        code: m.code,
+        letter: m.letter,
+        title: Text::new(m.title, m.title_en),
+    }
+}
+
+fn to_service(m: service::Model, category: CategoryRecord) -> ServiceRecord {
+    ServiceRecord {
+        id: m.id,
+        code: m.code,
+        category,
+        title: Text::new(m.title, m.title_en),
+        duration: DurationRange {
+            min: u32::try_from(m.duration_min).unwrap_or(0),
+            max: m.duration_max.and_then(|v| u32::try_from(v).ok()),
+        },
+        duration_text: m.duration_text,
+        channels: channels_from_db(&m.channels),
+        channels_text: m.channels_text,
+        planned_override: m.planned_minutes_override.and_then(|v| u32::try_from(v).ok()),
+        active: m.active,
+    }
+}
+
+fn to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// Loads a catalog in one transaction. Categories and services are matched by code: an existing
+/// service keeps its id (bookings and history keep pointing at it) and its admin override; a
+/// service missing from the file is deactivated, never deleted.
+pub async fn import(db: &DatabaseConnection, catalog: &Catalog) -> Result<ImportReport, DbErr> {
+    let txn = db.begin().await?;
+    let mut report = ImportReport {
+        categories: catalog.categories.len(),
+        ..Default::default()
+    };
+
+    let existing: HashMap<String, category::Model> = category::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.code.clone(), c))
+        .collect();
+    // Letters are unique; a file may swap two of them, so free the ones being reassigned first.
+    for c in &catalog.categories {
+        if let Some(old) = existing.get(&c.code) {
+            let mut am = old.clone().into_active_model();
+            am.letter = Set(format!("~{}", old.id));
+            am.update(&txn).await?;
+        }
+    }
+    let mut category_ids = HashMap::new();
+    for (pos, c) in catalog.categories.iter().enumerate() {
+        let model = match existing.get(&c.code) {
+            Some(old) => {
+                let mut am = old.clone().into_active_model();
+                am.letter = Set(c.letter.to_string());
+                am.title = Set(c.title.uk.clone());
+                am.title_en = Set(c.title.en.clone());
+                am.position = Set(pos as i32);
+                am.update(&txn).await?
+            }
+            None => {
+                category::ActiveModel {
+                    code: Set(c.code.clone()),
+                    letter: Set(c.letter.to_string()),
+                    title: Set(c.title.uk.clone()),
+                    title_en: Set(c.title.en.clone()),
+                    position: Set(pos as i32),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?
+            }
+        };
+        category_ids.insert(c.code.clone(), model.id);
+    }
+
+    let mut services: HashMap<String, service::Model> = service::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.code.clone(), s))
+        .collect();
+    let now = super::now();
+    for (pos, s) in catalog.services.iter().enumerate() {
+        let category_id = *category_ids
+            .get(&s.category)
+            .ok_or_else(|| DbErr::Custom(format!("category {} not imported", s.category)))?;
+        let mut am = match services.remove(&s.code) {
+            Some(old) => {
+                report.updated += 1;
+                old.into_active_model()
+            }
+            None => {
+                report.added += 1;
+                service::ActiveModel {
+                    code: Set(s.code.clone()),
+                    planned_minutes_override: Set(None),
+                    ..Default::default()
+                }
+            }
+        };
+        am.category_id = Set(category_id);
+        am.title = Set(s.title.uk.clone());
+        am.title_en = Set(s.title.en.clone());
+        am.duration_text = Set(s.duration_text.clone());
+        am.duration_min = Set(to_i32(s.duration.min));
+        am.duration_max = Set(s.duration.max.map(to_i32));
+        am.channels_text = Set(s.channels_text.clone());
+        am.channels = Set(channels_to_db(&s.channels));
+        am.active = Set(true);
+        am.position = Set(pos as i32);
+        am.updated_at = Set(now);
+        am.save(&txn).await?;
+    }
+    for (_, old) in services {
+        if old.active {
+            report.deactivated += 1;
+            let mut am = old.into_active_model();
+            am.active = Set(false);
+            am.updated_at = Set(now);
+            am.update(&txn).await?;
+        }
+    }
+    let center = serde_json::to_string(&catalog.center).map_err(|e| DbErr::Custom(e.to_string()))?;
+    settings::put(&txn, CENTER_KEY, &center).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+pub async fn center(db: &impl ConnectionTrait) -> Result<Option<Center>, DbErr> {
+    Ok(settings::get(db, CENTER_KEY)
+        .await?
+        .and_then(|json| serde_json::from_str(&json).ok()))
+}
+
+pub async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(service::Entity::find().one(db).await?.is_none())
+}
+
+async fn categories_by_id(
+    db: &impl ConnectionTrait,
+) -> Result<HashMap<i32, CategoryRecord>, DbErr> {
+    Ok(category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, to_category(c)))
+        .collect())
+}
+
+/// Categories in catalog order.
+pub async fn list_categories(db: &impl ConnectionTrait) -> Result<Vec<CategoryRecord>, DbErr> {
+    Ok(category::Entity::find()
+        .order_by_asc(category::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_category)
+        .collect())
+}
+
+/// Services in catalog order (categories first, then the published order within each).
+pub async fn list_services(
+    db: &impl ConnectionTrait,
+    include_inactive: bool,
+) -> Result<Vec<ServiceRecord>, DbErr> {
+    let categories = categories_by_id(db).await?;
+    let mut query = service::Entity::find().order_by_asc(service::Column::Position);
+    if !include_inactive {
+        query = query.filter(service::Column::Active.eq(true));
+    }
+    Ok(query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            let cat = categories.get(&s.category_id)?.clone();
+            Some(to_service(s, cat))
+        })
+        .collect())
+}
+
+pub async fn find_service(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<ServiceRecord>, DbErr> {
+    let Some(s) = service::Entity::find()
+        .filter(service::Column::Code.eq(code))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(cat) = category::Entity::find_by_id(s.category_id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(Some(to_service(s, to_category(cat))))
+}
+
+pub async fn update_service(
+    db: &impl ConnectionTrait,
+    code: &str,
+    edit: ServiceEdit,
+) -> Result<Option<ServiceRecord>, DbErr> {
+    let Some(s) = service::Entity::find()
+        .filter(service::Column::Code.eq(code))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut am = s.into_active_model();
+    if let Some(t) = edit.title {
+        am.title = Set(t);
+    }
+    if let Some(t) = edit.title_en {
+        am.title_en = Set(t);
+    }
+    if let Some(ch) = edit.channels {
+        am.channels = Set(channels_to_db(&ch));
+    }
+    if let Some(p) = edit.planned_override {
+        am.planned_minutes_override = Set(p.map(to_i32));
+    }
+    if let Some(a) = edit.active {
+        am.active = Set(a);
+    }
+    am.updated_at = Set(super::now());
+    am.update(db).await?;
+    find_service(db, code).await
+}

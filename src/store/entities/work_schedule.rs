@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "work_schedule")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub specialist_id: i32,
+    pub weekday: i32,
+    pub starts: String,
+    pub ends: String,
+    pub break_starts: Option<String>,
+    pub break_ends: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

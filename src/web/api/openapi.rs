@@ -1,0 +1,55 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// Every error: a stable code, a message in the user's language, and the fields at fault.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDto {
+    /// `not_found`, `invalid`, `bad_request`, `conflict`, `unauthorized`, `forbidden`, …
+    pub error: String,
+    pub message: String,
+    pub fields: Option<Vec<FieldErrorDto>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldErrorDto {
+    pub field: String,
+    pub message: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "cherga API", description = "Electronic queue and appointments for communal service centers. Errors answer `{\"error\", \"message\"}` in the language of `Accept-Language` (Ukrainian by default)."),
+    paths(
+        super::services::list,
+        super::services::get,
+        super::services::patch,
+        super::services::import,
+        super::session::create,
+        super::session::delete,
+        super::session::me,
+    ),
+    components(schemas(ErrorDto, FieldErrorDto)),
+    modifiers(&BearerAuth),
+    tags((name = "catalog", description = "The service catalog"), (name = "staff", description = "Staff sign-in"))
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

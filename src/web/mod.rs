@@ -1,0 +1,84 @@
+//! HTTP: thin handlers over the store and the domain. One module per area.
+
+pub mod api;
+pub mod auth;
+pub mod context;
+pub mod i18n;
+pub mod ops;
+pub mod pages;
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::domain::lang::Text;
+use crate::error::AppError;
+
+pub fn router(state: AppState) -> Router {
+    ops::init_metrics();
+    let static_dir = state.config.static_dir.clone();
+    let api = Router::new()
+        .route("/services", get(api::services::list))
+        .route(
+            "/services/{code}",
+            get(api::services::get).patch(api::services::patch),
+        )
+        .route("/catalog/import", post(api::services::import))
+        .route(
+            "/session",
+            post(api::session::create).delete(api::session::delete),
+        )
+        .route("/me", get(api::session::me));
+
+    Router::new()
+        .route("/", get(pages::home::page))
+        .route("/lang/{code}", get(pages::switch_lang))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", post(pages::login::logout))
+        .route("/admin", get(|| async { axum::response::Redirect::to("/admin/services") }))
+        .route("/admin/services", get(pages::admin::services))
+        .route(
+            "/admin/services/{code}",
+            get(pages::admin::edit).post(pages::admin::save),
+        )
+        .route(
+            "/admin/catalog",
+            get(pages::admin::import_form).post(pages::admin::import),
+        )
+        .nest("/api/v1", api)
+        .route("/api/openapi.json", get(api::openapi::document))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .nest_service("/static", ServeDir::new(static_dir))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(ops::track))
+        .layer(middleware::from_fn(context::middleware))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found()
+}
+
+async fn method_not_allowed() -> (StatusCode, AppError) {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        AppError::BadRequest(Text::new(
+            "Цей метод не підтримується для цієї адреси.",
+            "This method is not supported at this address.",
+        )),
+    )
+}

@@ -1,0 +1,252 @@
+//! Admin pages: the services of the catalog (view, edit) and catalog re-import.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::app::AppState;
+use crate::domain::catalog::{self, Channel, validate_change};
+use crate::error::{AppError, AppResult};
+use crate::store;
+use crate::store::catalog::ServiceEdit;
+use crate::web::auth::Admin;
+use crate::web::context::{RequestContext, check_csrf};
+use crate::web::i18n::Tr;
+
+pub struct ServiceRow {
+    pub code: String,
+    pub title: String,
+    pub duration: String,
+    pub planned: u32,
+    pub overridden: bool,
+    pub channels: String,
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/services.html")]
+struct ServicesPage {
+    chrome: Chrome,
+    services: Vec<ServiceRow>,
+    notice: Option<String>,
+}
+
+pub async fn services(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(staff): Admin,
+) -> AppResult<Response> {
+    services_page(&state, &ctx, &staff, None).await
+}
+
+async fn services_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    staff: &crate::web::auth::Staff,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
+    let cfg = &state.config;
+    let services = store::catalog::list_services(&state.db, true)
+        .await?
+        .into_iter()
+        .map(|s| ServiceRow {
+            planned: s.planned_minutes(cfg.slot_minutes, cfg.open_ended_factor),
+            overridden: s.planned_override.is_some(),
+            channels: s
+                .channels
+                .iter()
+                .map(|c| t.pick(&c.label()).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            title: t.pick(&s.title).to_string(),
+            duration: s.duration.display(ctx.lang),
+            code: s.code,
+            active: s.active,
+        })
+        .collect();
+    render(&ServicesPage {
+        chrome: Chrome::new(ctx, Some(staff)),
+        services,
+        notice,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/service_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    code: String,
+    category: String,
+    duration: String,
+    title: String,
+    title_en: String,
+    planned_override: String,
+    planned_default: u32,
+    /// (code, label, checked)
+    channels: Vec<(&'static str, String, bool)>,
+    active: bool,
+    notice: Option<String>,
+    errors: Vec<String>,
+}
+
+async fn edit_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    staff: &crate::web::auth::Staff,
+    code: &str,
+    notice: Option<String>,
+) -> AppResult<EditPage> {
+    let t = Tr(ctx.lang);
+    let s = store::catalog::find_service(&state.db, code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(EditPage {
+        chrome: Chrome::new(ctx, Some(staff)),
+        code: s.code.clone(),
+        category: t.pick(&s.category.title).to_string(),
+        duration: s.duration.display(ctx.lang),
+        planned_override: s.planned_override.map(|m| m.to_string()).unwrap_or_default(),
+        planned_default: s
+            .duration
+            .planned_minutes(state.config.slot_minutes, state.config.open_ended_factor),
+        channels: Channel::ALL
+            .into_iter()
+            .map(|c| (c.code(), t.pick(&c.label()).to_string(), s.has_channel(c)))
+            .collect(),
+        active: s.active,
+        title: s.title.uk,
+        title_en: s.title.en,
+        notice,
+        errors: Vec::new(),
+    })
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(staff): Admin,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    render(&edit_page(&state, &ctx, &staff, &code, None).await?)
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(staff): Admin,
+    Path(code): Path<String>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_csrf(&ctx, form.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let channels: Vec<Channel> = Channel::ALL
+        .into_iter()
+        .filter(|c| form.contains_key(&format!("channel_{}", c.code())))
+        .collect();
+    match validate_change(
+        field("title"),
+        field("title_en"),
+        field("planned_minutes"),
+        channels,
+        form.contains_key("active"),
+    ) {
+        Ok(change) => {
+            store::catalog::update_service(
+                &state.db,
+                &code,
+                ServiceEdit {
+                    title: Some(change.title),
+                    title_en: Some(change.title_en),
+                    channels: Some(change.channels),
+                    planned_override: Some(change.planned_override),
+                    active: Some(change.active),
+                },
+            )
+            .await?
+            .ok_or_else(AppError::not_found)?;
+            let notice = Tr(ctx.lang).get("admin.saved");
+            render(&edit_page(&state, &ctx, &staff, &code, Some(notice)).await?)
+        }
+        Err(errors) => {
+            let mut page = edit_page(&state, &ctx, &staff, &code, None).await?;
+            page.title = field("title").to_string();
+            page.title_en = field("title_en").to_string();
+            page.planned_override = field("planned_minutes").to_string();
+            page.errors = errors
+                .iter()
+                .map(|e| e.message.get(ctx.lang).to_string())
+                .collect();
+            let mut resp = render(&page)?;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/import.html")]
+struct ImportPage {
+    chrome: Chrome,
+    text: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn import_form(ctx: RequestContext, Admin(staff): Admin) -> AppResult<Response> {
+    render(&ImportPage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        text: catalog::BUNDLED_TOML.to_string(),
+        notice: None,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    catalog: String,
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(staff): Admin,
+    axum::Form(form): axum::Form<ImportForm>,
+) -> AppResult<Response> {
+    check_csrf(&ctx, &form.csrf)?;
+    let t = Tr(ctx.lang);
+    match catalog::parse_catalog(&form.catalog) {
+        Ok(parsed) => {
+            let r = store::catalog::import(&state.db, &parsed).await?;
+            let notice = match ctx.lang {
+                crate::domain::lang::Lang::Uk => format!(
+                    "{}: категорій {}, послуг додано {}, оновлено {}, вимкнено {}.",
+                    t.get("admin.import_done"), r.categories, r.added, r.updated, r.deactivated
+                ),
+                crate::domain::lang::Lang::En => format!(
+                    "{}: {} categories, {} services added, {} updated, {} deactivated.",
+                    t.get("admin.import_done"), r.categories, r.added, r.updated, r.deactivated
+                ),
+            };
+            services_page(&state, &ctx, &staff, Some(notice)).await
+        }
+        Err(e) => {
+            let mut resp = render(&ImportPage {
+                chrome: Chrome::new(&ctx, Some(&staff)),
+                error: Some(format!("{}: {}", t.get("error.title"), e.text().get(ctx.lang))),
+                text: form.catalog,
+                notice: None,
+            })?;
+            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The home page: the center's contacts, offices, and the catalog grouped by category.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{Chrome, render};
+use crate::app::AppState;
+use crate::domain::catalog::Channel;
+use crate::error::AppResult;
+use crate::store;
+use crate::web::auth::Staff;
+use crate::web::context::RequestContext;
+use crate::web::i18n::Tr;
+
+pub struct ChannelView {
+    pub code: &'static str,
+    pub label: String,
+    pub action: String,
+    pub href: Option<String>,
+    pub note: String,
+}
+
+pub struct ServiceView {
+    pub code: String,
+    pub title: String,
+    /// The Ukrainian title as published, shown beside the translation on English pages.
+    pub original: Option<String>,
+    pub duration: String,
+    pub channels: Vec<ChannelView>,
+}
+
+pub struct CategoryView {
+    pub code: String,
+    pub letter: String,
+    pub title: String,
+    pub original: Option<String>,
+    pub services: Vec<ServiceView>,
+}
+
+pub struct OfficeView {
+    pub name: String,
+    pub address: String,
+    pub hours: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    center: crate::domain::catalog::Center,
+    center_address: String,
+    phone_href: String,
+    offices: Vec<OfficeView>,
+    categories: Vec<CategoryView>,
+    service_count: usize,
+}
+
+/// The website page that answers a service online, where one exists.
+pub fn online_answer(service_code: &str) -> Option<&'static str> {
+    match service_code {
+        "temporary-absence-recalculation" => Some("/calculators/temporary-absence"),
+        "quality-check-procedure" | "towel-rail-hot-water-tariff" | "recalculation-explanation" => {
+            Some("/calculators/hot-water-quality")
+        }
+        "heat-metering-info" | "apartment-heat-calculation" | "building-meter-charges-explanation" => {
+            Some("/calculators/heat-allocation")
+        }
+        _ => None,
+    }
+}
+
+fn channel_view(t: Tr, service_code: &str, channel: Channel) -> ChannelView {
+    let (href, note) = match channel {
+        Channel::Visit => (None, t.get("next.visit_pending")),
+        Channel::ContactCenter => (None, t.get("next.callback_pending")),
+        Channel::Website => match online_answer(service_code) {
+            Some(href) => (Some(href.to_string()), t.get("next.calculator")),
+            None => (None, t.get("next.website_pending")),
+        },
+    };
+    let action = if href.is_some() {
+        t.get("next.calculator")
+    } else {
+        t.pick(&channel.action()).to_string()
+    };
+    ChannelView {
+        code: channel.code(),
+        label: t.pick(&channel.label()).to_string(),
+        action,
+        href,
+        note,
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
+    let english = ctx.lang == crate::domain::lang::Lang::En;
+    let center = store::catalog::center(&state.db)
+        .await?
+        .or_else(|| crate::domain::catalog::bundled().ok().map(|c| c.center))
+        .ok_or_else(|| crate::error::AppError::internal("no center information"))?;
+    let services = store::catalog::list_services(&state.db, false).await?;
+    let categories = store::catalog::list_categories(&state.db).await?;
+    let service_count = services.len();
+    let categories: Vec<CategoryView> = categories
+        .into_iter()
+        .map(|c| {
+            let services = services
+                .iter()
+                .filter(|s| s.category.id == c.id)
+                .map(|s| ServiceView {
+                    code: s.code.clone(),
+                    title: t.pick(&s.title).to_string(),
+                    original: english.then(|| s.title.uk.clone()),
+                    duration: s.duration.display(ctx.lang),
+                    channels: s
+                        .channels
+                        .iter()
+                        .map(|&ch| channel_view(t, &s.code, ch))
+                        .collect(),
+                })
+                .collect();
+            CategoryView {
+                code: c.code,
+                letter: c.letter,
+                title: t.pick(&c.title).to_string(),
+                original: english.then(|| c.title.uk.clone()),
+                services,
+            }
+        })
+        .filter(|c| !c.services.is_empty())
+        .collect();
+    let offices = store::offices::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| OfficeView {
+            name: t.pick(&o.name).to_string(),
+            address: t.pick(&o.address).to_string(),
+            hours: o
+                .hours
+                .iter()
+                .map(|h| format!("{} {}–{}", t.get(&format!("weekday.{}", h.weekday)), h.opens, h.closes))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let page = HomePage {
+        chrome: Chrome::new(&ctx, staff.as_ref()).with_center(&center.name),
+        center_address: t.pick(&center.address).to_string(),
+        // "(044) 247-40-40" dials as +380442474040 from any phone.
+        phone_href: format!(
+            "+38{}",
+            center.phone.chars().filter(char::is_ascii_digit).collect::<String>()
+        ),
+        center,
+        offices,
+        categories,
+        service_count,
+    };
+    render(&page)
+}
