@@ -7,12 +7,15 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, LogFormat};
 use crate::domain::catalog;
+use crate::domain::rules::RuleSetRegistry;
 use crate::store;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    /// Recalculation rule sets, loaded and checked once at start-up.
+    pub rules: Arc<RuleSetRegistry>,
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -44,7 +47,10 @@ pub async fn prepare(config: &Config) -> Result<(DatabaseConnection, Bootstrap),
         .await
         .map_err(|e| format!("migrations failed: {e}"))?;
     let mut boot = Bootstrap::default();
-    if store::catalog::is_empty(&db).await.map_err(|e| e.to_string())? {
+    if store::catalog::is_empty(&db)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         let bundled = catalog::bundled().map_err(|e| format!("bundled catalog: {e}"))?;
         store::catalog::import(&db, &bundled)
             .await
@@ -77,14 +83,22 @@ pub async fn prepare(config: &Config) -> Result<(DatabaseConnection, Bootstrap),
     Ok((db, boot))
 }
 
-pub fn router(db: DatabaseConnection, config: Config) -> axum::Router {
+/// The rule sets shipped with the program. They are checked by unit tests, so failing here
+/// means a broken build, reported as a start-up error rather than a panic.
+pub fn bundled_rules() -> Result<RuleSetRegistry, String> {
+    RuleSetRegistry::embedded().map_err(|e| format!("bundled rule sets: {e}"))
+}
+
+pub fn router(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) -> axum::Router {
     crate::web::router(AppState {
         db,
         config: Arc::new(config),
+        rules: Arc::new(rules),
     })
 }
 
 pub async fn serve(config: Config) -> Result<(), String> {
+    let rules = bundled_rules()?;
     let (db, boot) = prepare(&config).await?;
     if let Some(p) = &boot.generated_admin_password {
         // Printed once, on the start that created the account; never logged.
@@ -98,7 +112,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     // Tests start the binary on port 0 and read the real address from this line.
     println!("cherga: listening on http://{addr}");
     tracing::info!(%addr, database = %redact(&config.database_url), "cherga started");
-    let app = router(db.clone(), config);
+    let app = router(db.clone(), config, rules);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -134,7 +148,9 @@ pub async fn import_catalog_file(config: &Config, file: &std::path::Path) -> Res
 /// Hides a password in a database URL before it reaches the logs.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***@{}", &url[..scheme], &url[at + 1..]),
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
         _ => url.to_string(),
     }
 }
@@ -164,7 +180,10 @@ async fn shutdown_signal() {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://***@h/db");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://***@h/db"
+        );
         assert_eq!(super::redact("sqlite://cherga.db"), "sqlite://cherga.db");
     }
 }

@@ -30,13 +30,18 @@ pub enum AppError {
     #[error("not found: {}", .0.en)]
     NotFound(Text),
     #[error("invalid input: {}", .message.en)]
-    Invalid { message: Text, fields: Vec<FieldError> },
+    Invalid {
+        message: Text,
+        fields: Vec<FieldError>,
+    },
     #[error("bad request: {}", .0.en)]
     BadRequest(Text),
     #[error("conflict: {}", .0.en)]
     Conflict(Text),
     #[error("unauthorized")]
     Unauthorized,
+    #[error("wrong username or password")]
+    BadCredentials,
     #[error("forbidden")]
     Forbidden,
     #[error("too many requests")]
@@ -84,7 +89,7 @@ impl AppError {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -99,6 +104,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
             AppError::Unauthorized => "unauthorized",
+            AppError::BadCredentials => "bad_credentials",
             AppError::Forbidden => "forbidden",
             AppError::TooManyRequests => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
@@ -115,6 +121,10 @@ impl AppError {
             AppError::Unauthorized => Text::new(
                 "Потрібно увійти як працівник центру.",
                 "Staff sign-in is required.",
+            ),
+            AppError::BadCredentials => Text::new(
+                "Невірне ім'я користувача або пароль.",
+                "Wrong username or password.",
             ),
             AppError::Forbidden => Text::new(
                 "Ваша роль не дозволяє цю дію.",
@@ -199,7 +209,16 @@ impl IntoResponse for AppError {
             _ => Vec::new(),
         };
         if ctx.wants_html {
-            return (status, Html(crate::web::pages::error_page(ctx.lang, status, message, &fields_text(&fields)))).into_response();
+            return (
+                status,
+                Html(crate::web::pages::error_page(
+                    ctx.lang,
+                    status,
+                    message,
+                    &fields_text(&fields),
+                )),
+            )
+                .into_response();
         }
         let body = ErrorBody {
             error: self.code(),

@@ -9,7 +9,9 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => cherga::app::serve(cli.config).await,
         Command::Migrate => cherga::app::migrate_only(&cli.config).await,
-        Command::ImportCatalog { file } => cherga::app::import_catalog_file(&cli.config, &file).await,
+        Command::ImportCatalog { file } => {
+            cherga::app::import_catalog_file(&cli.config, &file).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,9 +1,9 @@
 //! Password hashes (argon2) and random tokens. Kept apart from HTTP so the store and the
 //! command line use the same code.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 

@@ -2,5 +2,7 @@
 
 pub mod catalog;
 pub mod lang;
-pub mod validation;
+pub mod money;
+pub mod rules;
 pub mod staff;
+pub mod validation;

@@ -4,18 +4,27 @@ use serde::Serialize;
 
 use super::lang::Text;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One input field at fault, named as the client sent it (`title`, `readings[3].hour`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field}: {}", message.en)]
 pub struct FieldError {
-    /// The field's path as the client sent it: `title`, `readings[3].hour`.
     pub field: String,
     pub message: Text,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, uk: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: Text) -> FieldError {
         FieldError {
             field: field.into(),
-            message: Text::new(uk, en),
+            message,
         }
+    }
+
+    pub fn bilingual(
+        field: impl Into<String>,
+        uk: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        FieldError::new(field, Text::new(uk, en))
     }
 }

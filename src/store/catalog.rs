@@ -37,8 +37,10 @@ pub struct ServiceRecord {
 impl ServiceRecord {
     /// The booking length: the admin's override, else derived from the published duration.
     pub fn planned_minutes(&self, grid_minutes: u32, open_ended_factor: u32) -> u32 {
-        self.planned_override
-            .unwrap_or_else(|| self.duration.planned_minutes(grid_minutes, open_ended_factor))
+        self.planned_override.unwrap_or_else(|| {
+            self.duration
+                .planned_minutes(grid_minutes, open_ended_factor)
+        })
     }
 
     pub fn has_channel(&self, channel: Channel) -> bool {
@@ -101,7 +103,9 @@ fn to_service(m: service::Model, category: CategoryRecord) -> ServiceRecord {
         duration_text: m.duration_text,
         channels: channels_from_db(&m.channels),
         channels_text: m.channels_text,
-        planned_override: m.planned_minutes_override.and_then(|v| u32::try_from(v).ok()),
+        planned_override: m
+            .planned_minutes_override
+            .and_then(|v| u32::try_from(v).ok()),
         active: m.active,
     }
 }
@@ -208,7 +212,8 @@ pub async fn import(db: &DatabaseConnection, catalog: &Catalog) -> Result<Import
             am.update(&txn).await?;
         }
     }
-    let center = serde_json::to_string(&catalog.center).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let center =
+        serde_json::to_string(&catalog.center).map_err(|e| DbErr::Custom(e.to_string()))?;
     settings::put(&txn, CENTER_KEY, &center).await?;
     txn.commit().await?;
     Ok(report)

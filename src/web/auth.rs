@@ -1,9 +1,9 @@
 //! Who is asking: staff sessions from the session cookie (pages) or a bearer token (API).
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::context::{CSRF_HEADER, RequestContext, cookie_value};
@@ -93,7 +93,8 @@ impl FromRequestParts<AppState> for Staff {
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if session.kind == SessionKind::Cookie
             && unsafe_method
-            && parts.uri.path().starts_with("/api/")
+            // The context keeps the full path: inside the nested API router it is stripped.
+            && ctx.path.starts_with("/api/")
         {
             let header = parts
                 .headers

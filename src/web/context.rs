@@ -4,7 +4,7 @@
 use axum::extract::{FromRequestParts, Request};
 use axum::http::header::{ACCEPT, ACCEPT_LANGUAGE, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -89,7 +89,12 @@ pub async fn middleware(mut req: Request, next: Next) -> Response {
         wants_html: ctx.wants_html,
     };
     req.extensions_mut().insert(ctx);
-    let mut resp = ERROR_CONTEXT.scope(err_ctx, next.run(req)).await;
+    let mut resp = ERROR_CONTEXT
+        .scope(err_ctx, async move {
+            let resp = next.run(req).await;
+            as_app_error(resp).await
+        })
+        .await;
     if set_csrf {
         let cookie = format!("{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Strict");
         if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -123,6 +128,41 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
         let ctx = RequestContext::from_request_parts(parts, state).await?;
         Ok(ctx.lang)
     }
+}
+
+/// axum's own extractors (path, query, form) reject with plain text; every error answers in
+/// one format, so such a response is rewritten as an `AppError` with the detail kept.
+async fn as_app_error(resp: Response) -> Response {
+    use axum::http::header::CONTENT_TYPE;
+    use axum::response::IntoResponse;
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() && plain) {
+        return resp;
+    }
+    let status_code = status;
+    let bytes = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&bytes).trim().to_string();
+    let text = crate::domain::lang::Text::new(
+        format!("Некоректний запит: {detail}"),
+        format!("Invalid request: {detail}"),
+    );
+    let err = match status_code {
+        StatusCode::UNPROCESSABLE_ENTITY => crate::error::AppError::invalid(text),
+        StatusCode::NOT_FOUND => crate::error::AppError::NotFound(text),
+        _ => crate::error::AppError::BadRequest(text),
+    };
+    let mut out = err.into_response();
+    if status_code != StatusCode::UNPROCESSABLE_ENTITY && status_code != StatusCode::NOT_FOUND {
+        *out.status_mut() = status_code;
+    }
+    out
 }
 
 /// Checks a submitted form token against the CSRF cookie.

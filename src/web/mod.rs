@@ -34,14 +34,26 @@ pub fn router(state: AppState) -> Router {
             "/session",
             post(api::session::create).delete(api::session::delete),
         )
-        .route("/me", get(api::session::me));
+        .route("/me", get(api::session::me))
+        .route(
+            "/calculators/hot-water-quality",
+            post(api::calculators::hot_water),
+        )
+        .route(
+            "/calculators/temporary-absence",
+            post(api::calculators::absence),
+        )
+        .route("/calculators/heat-allocation", post(api::calculators::heat));
 
     Router::new()
         .route("/", get(pages::home::page))
         .route("/lang/{code}", get(pages::switch_lang))
         .route("/login", get(pages::login::form).post(pages::login::submit))
         .route("/logout", post(pages::login::logout))
-        .route("/admin", get(|| async { axum::response::Redirect::to("/admin/services") }))
+        .route(
+            "/admin",
+            get(|| async { axum::response::Redirect::to("/admin/services") }),
+        )
         .route("/admin/services", get(pages::admin::services))
         .route(
             "/admin/services/{code}",

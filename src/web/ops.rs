@@ -34,12 +34,18 @@ pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, 
         .ping()
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
-    Ok(axum::Json(serde_json::json!({"status": "ready", "database": "ok"})))
+    Ok(axum::Json(
+        serde_json::json!({"status": "ready", "database": "ok"}),
+    ))
 }
 
 pub async fn metrics() -> Response {
     let body = prometheus().map(|h| h.render()).unwrap_or_default();
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }
 
 /// Counts requests and their latency by route pattern (not raw path, to keep the series few).

@@ -1,1 +1,10 @@
+//! The one integration-test binary: every area is a module, so the suite links once.
 
+mod support;
+
+mod auth;
+mod binary;
+mod browser;
+mod catalog;
+mod ops;
+mod pages;

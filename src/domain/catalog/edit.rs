@@ -27,14 +27,14 @@ pub fn validate_change(
     let title = title.trim();
     let title_en = title_en.trim();
     if title.is_empty() {
-        errors.push(FieldError::new(
+        errors.push(FieldError::bilingual(
             "title",
             "Назва українською не може бути порожньою.",
             "The Ukrainian title cannot be empty.",
         ));
     }
     if title_en.is_empty() {
-        errors.push(FieldError::new(
+        errors.push(FieldError::bilingual(
             "title_en",
             "Назва англійською не може бути порожньою.",
             "The English title cannot be empty.",
@@ -47,7 +47,7 @@ pub fn validate_change(
         match planned.parse::<u32>() {
             Ok(m) if (1..=MAX_PLANNED_MINUTES).contains(&m) => Some(m),
             _ => {
-                errors.push(FieldError::new(
+                errors.push(FieldError::bilingual(
                     "planned_minutes",
                     format!(
                         "Тривалість прийому має бути цілим числом хвилин від 1 до {MAX_PLANNED_MINUTES} або порожньою."
@@ -67,7 +67,7 @@ pub fn validate_change(
         }
     }
     if unique.is_empty() {
-        errors.push(FieldError::new(
+        errors.push(FieldError::bilingual(
             "channels",
             "Оберіть хоча б один спосіб отримання послуги.",
             "Choose at least one way to get the service.",

@@ -43,10 +43,13 @@ impl Modify for BearerAuth {
         super::session::create,
         super::session::delete,
         super::session::me,
+        super::calculators::hot_water,
+        super::calculators::absence,
+        super::calculators::heat,
     ),
     components(schemas(ErrorDto, FieldErrorDto)),
     modifiers(&BearerAuth),
-    tags((name = "catalog", description = "The service catalog"), (name = "staff", description = "Staff sign-in"))
+    tags((name = "catalog", description = "The service catalog"), (name = "staff", description = "Staff sign-in"), (name = "calculators", description = "Recalculation calculators for residents. Money and quantities are decimal strings; dates YYYY-MM-DD; local hours YYYY-MM-DDTHH:MM."))
 )]
 pub struct ApiDoc;
 

@@ -1,8 +1,8 @@
 //! `GET /api/v1/services`, `GET /api/v1/services/{code}`, `PATCH /api/v1/services/{code}` (admin),
 //! `POST /api/v1/catalog/import` (admin).
 
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -42,7 +42,8 @@ pub struct ServiceDto {
 
 fn to_dto(s: ServiceRecord, state: &AppState) -> ServiceDto {
     ServiceDto {
-        planned_minutes: s.planned_minutes(state.config.slot_minutes, state.config.open_ended_factor),
+        planned_minutes: s
+            .planned_minutes(state.config.slot_minutes, state.config.open_ended_factor),
         code: s.code,
         category: s.category.code,
         title: s.title.uk,
@@ -68,7 +69,9 @@ fn unknown_service(code: &str) -> AppError {
     responses((status = 200, body = [ServiceDto])))]
 pub async fn list(State(state): State<AppState>) -> AppResult<Json<Vec<ServiceDto>>> {
     let services = store::catalog::list_services(&state.db, false).await?;
-    Ok(Json(services.into_iter().map(|s| to_dto(s, &state)).collect()))
+    Ok(Json(
+        services.into_iter().map(|s| to_dto(s, &state)).collect(),
+    ))
 }
 
 /// One service by its code.
@@ -117,7 +120,10 @@ pub async fn patch(
     let planned = match p.planned_minutes {
         Some(Some(m)) => m.to_string(),
         Some(None) => String::new(),
-        None => current.planned_override.map(|m| m.to_string()).unwrap_or_default(),
+        None => current
+            .planned_override
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
     };
     let change = validate_change(
         p.title.as_deref().unwrap_or(&current.title.uk),

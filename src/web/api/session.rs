@@ -1,16 +1,15 @@
 //! `POST /api/v1/session` (sign in, get a bearer token), `DELETE /api/v1/session`, `GET /api/v1/me`.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ApiJson;
 use crate::app::AppState;
-use crate::domain::lang::Text;
 use crate::domain::staff::Role;
 use crate::domain::validation::FieldError;
 use crate::error::{AppError, AppResult};
@@ -56,33 +55,33 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<SessionDto>)> {
     let mut errors = Vec::new();
     if body.username.trim().is_empty() {
-        errors.push(FieldError::new(
+        errors.push(FieldError::bilingual(
             "username",
             "Вкажіть ім'я користувача.",
             "Enter the username.",
         ));
     }
     if body.password.is_empty() {
-        errors.push(FieldError::new("password", "Вкажіть пароль.", "Enter the password."));
+        errors.push(FieldError::bilingual(
+            "password",
+            "Вкажіть пароль.",
+            "Enter the password.",
+        ));
     }
     if !errors.is_empty() {
         return Err(AppError::invalid_fields(errors));
     }
     let user = staff::authenticate(&state.db, &body.username, &body.password)
         .await?
-        .ok_or_else(|| {
-            AppError::Invalid {
-                message: Text::new(
-                    "Невірне ім'я користувача або пароль.",
-                    "Wrong username or password.",
-                ),
-                fields: Vec::new(),
-            }
-        })?;
+        .ok_or(AppError::BadCredentials)?;
     let hours = i64::from(state.config.session_hours);
-    let (token, expires_at) =
-        staff::start_session(&state.db, user.id, SessionKind::Bearer, Duration::hours(hours))
-            .await?;
+    let (token, expires_at) = staff::start_session(
+        &state.db,
+        user.id,
+        SessionKind::Bearer,
+        Duration::hours(hours),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionDto {

@@ -111,7 +111,10 @@ async fn edit_page(
         code: s.code.clone(),
         category: t.pick(&s.category.title).to_string(),
         duration: s.duration.display(ctx.lang),
-        planned_override: s.planned_override.map(|m| m.to_string()).unwrap_or_default(),
+        planned_override: s
+            .planned_override
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
         planned_default: s
             .duration
             .planned_minutes(state.config.slot_minutes, state.config.open_ended_factor),
@@ -229,11 +232,19 @@ pub async fn import(
             let notice = match ctx.lang {
                 crate::domain::lang::Lang::Uk => format!(
                     "{}: категорій {}, послуг додано {}, оновлено {}, вимкнено {}.",
-                    t.get("admin.import_done"), r.categories, r.added, r.updated, r.deactivated
+                    t.get("admin.import_done"),
+                    r.categories,
+                    r.added,
+                    r.updated,
+                    r.deactivated
                 ),
                 crate::domain::lang::Lang::En => format!(
                     "{}: {} categories, {} services added, {} updated, {} deactivated.",
-                    t.get("admin.import_done"), r.categories, r.added, r.updated, r.deactivated
+                    t.get("admin.import_done"),
+                    r.categories,
+                    r.added,
+                    r.updated,
+                    r.deactivated
                 ),
             };
             services_page(&state, &ctx, &staff, Some(notice)).await
@@ -241,7 +252,11 @@ pub async fn import(
         Err(e) => {
             let mut resp = render(&ImportPage {
                 chrome: Chrome::new(&ctx, Some(&staff)),
-                error: Some(format!("{}: {}", t.get("error.title"), e.text().get(ctx.lang))),
+                error: Some(format!(
+                    "{}: {}",
+                    t.get("error.title"),
+                    e.text().get(ctx.lang)
+                )),
                 text: form.catalog,
                 notice: None,
             })?;

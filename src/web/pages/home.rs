@@ -28,6 +28,8 @@ pub struct ServiceView {
     pub original: Option<String>,
     pub duration: String,
     pub channels: Vec<ChannelView>,
+    /// An online calculator for the question, whatever the published channels.
+    pub calculator: Option<&'static str>,
 }
 
 pub struct CategoryView {
@@ -63,9 +65,9 @@ pub fn online_answer(service_code: &str) -> Option<&'static str> {
         "quality-check-procedure" | "towel-rail-hot-water-tariff" | "recalculation-explanation" => {
             Some("/calculators/hot-water-quality")
         }
-        "heat-metering-info" | "apartment-heat-calculation" | "building-meter-charges-explanation" => {
-            Some("/calculators/heat-allocation")
-        }
+        "heat-metering-info"
+        | "apartment-heat-calculation"
+        | "building-meter-charges-explanation" => Some("/calculators/heat-allocation"),
         _ => None,
     }
 }
@@ -123,6 +125,7 @@ pub async fn page(
                         .iter()
                         .map(|&ch| channel_view(t, &s.code, ch))
                         .collect(),
+                    calculator: online_answer(&s.code),
                 })
                 .collect();
             CategoryView {
@@ -144,7 +147,14 @@ pub async fn page(
             hours: o
                 .hours
                 .iter()
-                .map(|h| format!("{} {}–{}", t.get(&format!("weekday.{}", h.weekday)), h.opens, h.closes))
+                .map(|h| {
+                    format!(
+                        "{} {}–{}",
+                        t.get(&format!("weekday.{}", h.weekday)),
+                        h.opens,
+                        h.closes
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         })
@@ -155,7 +165,11 @@ pub async fn page(
         // "(044) 247-40-40" dials as +380442474040 from any phone.
         phone_href: format!(
             "+38{}",
-            center.phone.chars().filter(char::is_ascii_digit).collect::<String>()
+            center
+                .phone
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
         ),
         center,
         offices,

@@ -68,11 +68,19 @@ pub async fn submit(
         return Ok(resp);
     };
     let hours = i64::from(state.config.session_hours);
-    let (token, _) =
-        staff::start_session(&state.db, user.id, SessionKind::Cookie, Duration::hours(hours))
-            .await?;
+    let (token, _) = staff::start_session(
+        &state.db,
+        user.id,
+        SessionKind::Cookie,
+        Duration::hours(hours),
+    )
+    .await?;
     let cookie = session_cookie(&token, hours * 3600, state.config.secure_cookies);
-    Ok((StatusCode::SEE_OTHER, [(LOCATION, next), (SET_COOKIE, cookie)]).into_response())
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(LOCATION, next), (SET_COOKIE, cookie)],
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -89,7 +97,9 @@ pub async fn logout(
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
     if let Some(token) = cookie_value(&headers, SESSION_COOKIE) {
-        staff::end_session(&state.db, token).await.map_err(AppError::from)?;
+        staff::end_session(&state.db, token)
+            .await
+            .map_err(AppError::from)?;
     }
     Ok((
         StatusCode::SEE_OTHER,

@@ -1,0 +1,119 @@
+//! A real headless Chromium (Debian `chromium` + `chromium-driver`) opens the home page, finds
+//! the catalog, and switches to English; the choice survives a reload.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+
+use crate::support::{Backend, TestApp};
+
+fn required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+        || std::env::var("CHERGA_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_finds_the_catalog_and_switches_language() {
+    let driver_bin =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&driver_bin).exists() || !std::path::Path::new(&chromium).exists() {
+        assert!(
+            !required(),
+            "Chromium or ChromeDriver missing ({chromium}, {driver_bin})"
+        );
+        eprintln!("skipped: chromium/chromedriver not installed");
+        return;
+    }
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = app.router.clone();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--lang=uk", "--accept-lang=uk"],
+            "prefs": {"intl.accept_languages": "uk"}
+        }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("connect to chromedriver");
+
+    let result = async {
+        c.goto(&base).await?;
+        let services = c.find_all(Locator::Css("li.service")).await?;
+        assert_eq!(services.len(), 34);
+        let heading = c.find(Locator::Css("main h1")).await?.text().await?;
+        assert_eq!(heading, "Послуги центру");
+        let first = c
+            .find(Locator::Css("#svc-payment-search h3"))
+            .await?
+            .text()
+            .await?;
+        assert!(first.contains("розшук платежу"), "{first}");
+
+        c.find(Locator::Css(".lang-switch a[lang=en]"))
+            .await?
+            .click()
+            .await?;
+        let heading = c.find(Locator::Css("main h1")).await?.text().await?;
+        assert_eq!(heading, "Services of the center");
+        c.refresh().await?;
+        let lang = c.find(Locator::Css("html")).await?.attr("lang").await?;
+        assert_eq!(lang.as_deref(), Some("en"), "the choice is remembered");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = c.close().await;
+    server.abort();
+    app.finish().await;
+    result.expect("browser steps");
+}
