@@ -67,6 +67,19 @@ pub struct ServiceEdit {
     pub active: Option<bool>,
 }
 
+impl From<crate::domain::catalog::ServiceChange> for ServiceEdit {
+    /// A validated change sets every field it holds.
+    fn from(c: crate::domain::catalog::ServiceChange) -> Self {
+        ServiceEdit {
+            title: Some(c.title),
+            title_en: Some(c.title_en),
+            channels: Some(c.channels),
+            planned_override: Some(c.planned_override),
+            active: Some(c.active),
+        }
+    }
+}
+
 const CENTER_KEY: &str = "center";
 
 fn channels_to_db(channels: &[Channel]) -> String {
@@ -272,15 +285,21 @@ pub async fn list_services(
         .collect())
 }
 
+async fn service_model(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<service::Model>, DbErr> {
+    service::Entity::find()
+        .filter(service::Column::Code.eq(code))
+        .one(db)
+        .await
+}
+
 pub async fn find_service(
     db: &impl ConnectionTrait,
     code: &str,
 ) -> Result<Option<ServiceRecord>, DbErr> {
-    let Some(s) = service::Entity::find()
-        .filter(service::Column::Code.eq(code))
-        .one(db)
-        .await?
-    else {
+    let Some(s) = service_model(db, code).await? else {
         return Ok(None);
     };
     let Some(cat) = category::Entity::find_by_id(s.category_id).one(db).await? else {
@@ -294,11 +313,7 @@ pub async fn update_service(
     code: &str,
     edit: ServiceEdit,
 ) -> Result<Option<ServiceRecord>, DbErr> {
-    let Some(s) = service::Entity::find()
-        .filter(service::Column::Code.eq(code))
-        .one(db)
-        .await?
-    else {
+    let Some(s) = service_model(db, code).await? else {
         return Ok(None);
     };
     let mut am = s.into_active_model();

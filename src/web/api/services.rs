@@ -133,19 +133,9 @@ pub async fn patch(
         p.active.unwrap_or(current.active),
     )
     .map_err(AppError::invalid_fields)?;
-    let updated = store::catalog::update_service(
-        &state.db,
-        &code,
-        ServiceEdit {
-            title: Some(change.title),
-            title_en: Some(change.title_en),
-            channels: Some(change.channels),
-            planned_override: Some(change.planned_override),
-            active: Some(change.active),
-        },
-    )
-    .await?
-    .ok_or_else(|| unknown_service(&code))?;
+    let updated = store::catalog::update_service(&state.db, &code, ServiceEdit::from(change))
+        .await?
+        .ok_or_else(|| unknown_service(&code))?;
     Ok(Json(to_dto(updated, &state)))
 }
 

@@ -160,19 +160,9 @@ pub async fn save(
         form.contains_key("active"),
     ) {
         Ok(change) => {
-            store::catalog::update_service(
-                &state.db,
-                &code,
-                ServiceEdit {
-                    title: Some(change.title),
-                    title_en: Some(change.title_en),
-                    channels: Some(change.channels),
-                    planned_override: Some(change.planned_override),
-                    active: Some(change.active),
-                },
-            )
-            .await?
-            .ok_or_else(AppError::not_found)?;
+            store::catalog::update_service(&state.db, &code, ServiceEdit::from(change))
+                .await?
+                .ok_or_else(AppError::not_found)?;
             let notice = Tr(ctx.lang).get("admin.saved");
             render(&edit_page(&state, &ctx, &staff, &code, Some(notice)).await?)
         }
