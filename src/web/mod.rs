@@ -54,6 +54,23 @@ pub fn router(state: AppState) -> Router {
             "/admin",
             get(|| async { axum::response::Redirect::to("/admin/services") }),
         )
+        .route("/calculators/", get(pages::calculators::index))
+        .route(
+            "/calculators",
+            get(|| async { axum::response::Redirect::permanent("/calculators/") }),
+        )
+        .route(
+            "/calculators/hot-water-quality",
+            get(pages::calculators::hot_water_form).post(pages::calculators::hot_water_submit),
+        )
+        .route(
+            "/calculators/temporary-absence",
+            get(pages::calculators::absence_form).post(pages::calculators::absence_submit),
+        )
+        .route(
+            "/calculators/heat-allocation",
+            get(pages::calculators::heat_form).post(pages::calculators::heat_submit),
+        )
         .route("/admin/services", get(pages::admin::services))
         .route(
             "/admin/services/{code}",

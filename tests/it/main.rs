@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod binary;
 mod browser;
+mod calculators;
 mod catalog;
 mod ops;
 mod pages;

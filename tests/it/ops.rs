@@ -8,8 +8,38 @@ use crate::support::{Backend, TestApp};
 on_both_databases!(
     health_ready_metrics,
     openapi_document,
-    unknown_routes_are_json
+    unknown_routes_are_json,
+    no_demo_still_loads_the_catalog,
+    first_start_is_idempotent,
 );
+
+async fn no_demo_still_loads_the_catalog(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.no_demo = true).await;
+    let services = app.get("/api/v1/services").await.json();
+    assert_eq!(services.as_array().map(Vec::len), Some(34));
+    assert!(
+        cherga::store::offices::list(&app.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The admin account exists all the same.
+    app.admin_bearer().await;
+    app.finish().await;
+}
+
+async fn first_start_is_idempotent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // A second start on the same database loads nothing twice and creates no second admin.
+    let config = cherga::config::Config::for_database(&app.database_url);
+    let (db, boot) = cherga::app::prepare(&config).await.expect("second start");
+    assert!(!boot.catalog_loaded && !boot.demo_loaded);
+    assert!(boot.generated_admin_password.is_none());
+    assert_eq!(cherga::store::offices::list(&db).await.unwrap().len(), 1);
+    assert_eq!(cherga::store::staff::count(&db).await.unwrap(), 1);
+    let _ = db.close().await;
+    app.finish().await;
+}
 
 async fn health_ready_metrics(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -107,6 +107,7 @@ impl ScratchPg {
 pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
+    pub database_url: String,
     pg: Option<ScratchPg>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -161,6 +162,7 @@ impl TestApp {
             }
         };
         let mut config = Config::for_database(&url);
+        let database_url = url.clone();
         config.admin_password = Some(ADMIN_PASSWORD.into());
         config.demo = true;
         config.no_demo = false;
@@ -171,6 +173,7 @@ impl TestApp {
         TestApp {
             router,
             db,
+            database_url,
             pg,
             _dir: dir,
         }

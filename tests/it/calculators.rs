@@ -1,0 +1,532 @@
+//! The three calculators through the JSON API and through the residents' pages. They do not touch
+//! the database, so they run on SQLite only.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp};
+
+const HOT_WATER: &str = "/api/v1/calculators/hot-water-quality";
+const ABSENCE: &str = "/api/v1/calculators/temporary-absence";
+const HEAT: &str = "/api/v1/calculators/heat-allocation";
+
+const EN: (&str, &str) = ("accept-language", "en");
+const UK: (&str, &str) = ("accept-language", "uk");
+
+fn fields(r: &Value) -> Vec<String> {
+    r["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f["field"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn message_for<'a>(r: &'a Value, field: &str) -> &'a str {
+    r["fields"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["field"] == field))
+        .and_then(|f| f["message"].as_str())
+        .unwrap_or_else(|| panic!("no error for {field}: {r}"))
+}
+
+// ---- API -------------------------------------------------------------------------------------------
+
+/// RULES.md §5: April, P = 792.00, hot 220.00, cold 45.00, V = 3.6 m³.
+fn worked_example() -> Value {
+    let mut readings = Vec::new();
+    // Day hours: 54 °C is 3 °C below the allowed 57 → 1 step each; 10 step-hours.
+    for h in 10..20 {
+        readings.push(json!({"hour": format!("2024-04-02T{h:02}:00"), "temperature_c": 54}));
+    }
+    // Night hours: 49 °C is 6 °C below the allowed 55 → 2 steps each; 8 step-hours.
+    for h in 0..4 {
+        readings.push(json!({"hour": format!("2024-04-03T{h:02}:00"), "temperature_c": "49"}));
+    }
+    // 36 hours below 40 °C.
+    for day in 20..23 {
+        for h in 6..18 {
+            readings.push(json!({"hour": format!("2024-04-{day}T{h:02}:00"), "temperature_c": 30}));
+        }
+    }
+    json!({
+        "rule_set": "ru-354", "month": "2024-04", "charge": "792.00",
+        "hot_tariff": "220.00", "cold_tariff": "45.00", "volume_m3": "3.6",
+        "readings": readings
+    })
+}
+
+#[tokio::test]
+async fn hot_water_worked_example() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let r = app
+        .json(Method::POST, HOT_WATER, &worked_example(), &[EN])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["rule_set"], "ru-354");
+    assert_eq!(out["version"], 1);
+    assert_eq!(out["charge"], "792.00");
+    let kinds: Vec<&str> = out["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["temperature", "below_40", "pressure", "interruptions"]
+    );
+    // 18 step-hours × 0.1 % × 792.00 = 14.256 → 14.26.
+    assert_eq!(out["lines"][0]["amount"], "14.26");
+    // 3.6 × 36 / (24 × 30) × (220.00 − 45.00) = 31.50.
+    assert_eq!(out["lines"][1]["amount"], "31.50");
+    assert_eq!(out["lines"][2]["amount"], "0.00");
+    assert_eq!(out["lines"][3]["amount"], "0.00");
+    // 14.26 + 31.50 = 45.76
+    assert_eq!(out["total"], "45.76");
+    assert!(
+        out["lines"][0]["explanation"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("14.26")
+    );
+    assert!(out["lines"][0]["explanation"]["uk"].is_string());
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn hot_water_pressure_and_interruptions() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let body = json!({
+        "rule_set": "ru-354", "month": "2024-06", "charge": "600.00",
+        "hot_tariff": "100.00", "cold_tariff": "30.00", "volume_m3": "5",
+        "readings": [
+            // 0.50 MPa is 0.05 over 0.45, 11 % of the bound: two hours × 0.1 % × 600.00 = 1.20.
+            {"hour": "2024-06-03T09:00", "temperature_c": 62, "pressure_mpa": "0.50"},
+            {"hour": "2024-06-03T10:00", "temperature_c": 62, "pressure_mpa": "0.50"},
+            // 0.02 MPa is 0.01 under 0.03, 33 % > 25 %: the whole day, 600.00 / 30 = 20.00.
+            {"hour": "2024-06-10T09:00", "pressure_mpa": "0.02"}
+        ],
+        // One accident of 6 h: max(6 − 4, 6 − 8) = 2 excess hours × 0.15 % × 600.00 = 1.80.
+        "interruptions": [{"start": "2024-06-20T08:00", "end": "2024-06-20T14:00", "kind": "accident"}]
+    });
+    let r = app.json(Method::POST, HOT_WATER, &body, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["lines"][0]["amount"], "0.00");
+    assert_eq!(out["lines"][1]["amount"], "0.00");
+    // 1.20 + 20.00 = 21.20
+    assert_eq!(out["lines"][2]["amount"], "21.20");
+    assert_eq!(out["lines"][3]["amount"], "1.80");
+    assert_eq!(out["total"], "23.00");
+    app.finish().await;
+}
+
+fn absence(from: &str, to: &str) -> Value {
+    json!({
+        "rule_set": "ua-zaporizhzhia-2023",
+        "application_date": "2024-06-15",
+        "absence": {"from": from, "to": to, "ground": "inpatient"},
+        "registered_persons": 4,
+        "absent_persons": 1,
+        "charges": [
+            {"month": "2024-05", "service": "gas", "amount": "124.00", "metered": false},
+            {"month": "2024-06", "service": "gas", "amount": "120.00", "metered": false},
+            {"month": "2024-06", "service": "electricity", "amount": "300.00", "metered": true}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn absence_eligible_and_not() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    // 1 May – 9 June, both dates counted: 31 + 9 = 40 days > 30.
+    let r = app
+        .json(
+            Method::POST,
+            ABSENCE,
+            &absence("2024-05-01", "2024-06-09"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["eligible"], true);
+    assert_eq!(out["reasons"], json!([]));
+    assert_eq!(out["counted_days"], 40);
+    assert_eq!(out["rule_set"], "ua-zaporizhzhia-2023");
+    assert_eq!(out["version"], 1);
+    // May: 124.00 × 1/4 × 31/31 = 31.00.
+    assert_eq!(out["lines"][0]["month"], "2024-05");
+    assert_eq!(out["lines"][0]["service"], "gas");
+    assert_eq!(out["lines"][0]["amount"], "31.00");
+    // June: 120.00 × 1/4 × 9/30 = 9.00.
+    assert_eq!(out["lines"][1]["amount"], "9.00");
+    // Metered electricity is not reduced.
+    assert_eq!(out["lines"][2]["amount"], "0.00");
+    assert_eq!(out["total"], "40.00");
+
+    // 1 – 30 May: exactly 30 days, not more than 30 → refused with the reason.
+    let r = app
+        .json(
+            Method::POST,
+            ABSENCE,
+            &absence("2024-05-01", "2024-05-30"),
+            &[EN],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["eligible"], false);
+    assert_eq!(out["counted_days"], 30);
+    assert_eq!(out["total"], "0.00");
+    let reasons = out["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    let en = reasons[0]["en"].as_str().unwrap();
+    assert!(en.contains("30"), "{en}");
+    assert!(reasons[0]["uk"].as_str().unwrap().contains("30"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn heat_with_a_disconnected_premise_and_common_share() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let body = json!({
+        "heat_gcal": "10", "tariff_per_gcal": "1523.17", "common_share": "0.2",
+        "premises": [
+            {"id": "1", "area_m2": "50", "connected": true},
+            {"id": "2", "area_m2": 30, "connected": true},
+            {"id": "3", "area_m2": "20", "connected": false}
+        ]
+    });
+    let r = app.json(Method::POST, HEAT, &body, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["rule_set"], "ua-zaporizhzhia-2023");
+    assert_eq!(out["common_share"], "0.2");
+    // ΣS = 100, ΣS connected = 80.
+    // 1: 0.2 × 10 × 50/100 + 0.8 × 10 × 50/80 = 1 + 5 = 6 Gcal; 6 × 1523.17 = 9139.02.
+    assert_eq!(out["premises"][0]["heat_gcal"], "6.0000");
+    assert_eq!(out["premises"][0]["charge"], "9139.02");
+    // 2: 0.6 + 3 = 3.6 Gcal; 3.6 × 1523.17 = 5483.412 → 5483.41.
+    assert_eq!(out["premises"][1]["heat_gcal"], "3.6000");
+    assert_eq!(out["premises"][1]["charge"], "5483.41");
+    // 3 (disconnected): only the common part, 0.2 × 10 × 20/100 = 0.4 Gcal; 609.268 → 609.27.
+    assert_eq!(out["premises"][2]["heat_gcal"], "0.4000");
+    assert_eq!(out["premises"][2]["charge"], "609.27");
+    assert_eq!(out["total_gcal"], "10.0000");
+    // 9139.02 + 5483.41 + 609.27 = 15231.70
+    assert_eq!(out["total_charge"], "15231.70");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_422_with_field_names_in_the_users_language() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+
+    // Unknown rule set and a month that does not exist.
+    let mut body = worked_example();
+    body["rule_set"] = json!("ru-999");
+    body["month"] = json!("2024-13");
+    let r = app.json(Method::POST, HOT_WATER, &body, &[EN]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let en = r.json();
+    assert_eq!(en["error"], "invalid");
+    assert_eq!(fields(&en), ["rule_set", "month"]);
+    assert!(message_for(&en, "rule_set").contains("Unknown recalculation rule set"));
+    assert!(message_for(&en, "rule_set").contains("ru-354"));
+    let r = app.json(Method::POST, HOT_WATER, &body, &[UK]).await;
+    let uk = r.json();
+    assert_eq!(fields(&uk), ["rule_set", "month"]);
+    assert!(message_for(&uk, "rule_set").contains("Невідомі правила"));
+    assert_ne!(message_for(&uk, "month"), message_for(&en, "month"));
+    assert_ne!(uk["message"], en["message"]);
+
+    // More absent than registered, and a negative charge.
+    let mut body = absence("2024-05-01", "2024-06-09");
+    body["absent_persons"] = json!(5);
+    body["charges"][1]["amount"] = json!("-120.00");
+    let r = app.json(Method::POST, ABSENCE, &body, &[EN]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let out = r.json();
+    let f = fields(&out);
+    assert!(f.contains(&"charges[1].amount".to_string()), "{f:?}");
+    // The parser rejects the negative amount first; the persons check runs once all fields parse.
+    let mut body = absence("2024-05-01", "2024-06-09");
+    body["absent_persons"] = json!(5);
+    let r = app.json(Method::POST, ABSENCE, &body, &[UK]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let out = r.json();
+    assert_eq!(fields(&out), ["absent_persons"]);
+    assert!(
+        message_for(&out, "absent_persons")
+            .chars()
+            .any(|c| ('а'..='я').contains(&c)),
+        "{out}"
+    );
+
+    // Wrong JSON types: the whole body is refused, still 422, still in the user's language.
+    let body = json!({"heat_gcal": "10", "tariff_per_gcal": "100", "premises": [{"id": "1", "area_m2": 50, "connected": "maybe"}]});
+    let r = app.json(Method::POST, HEAT, &body, &[EN]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("wrong shape")
+    );
+    let r = app.json(Method::POST, HEAT, &body, &[UK]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("неправильну форму")
+    );
+    let body = json!({"rule_set": "ua-zaporizhzhia-2023", "registered_persons": "three"});
+    let r = app.json(Method::POST, ABSENCE, &body, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn openapi_lists_the_calculators() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let r = app.get("/api/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    for path in [HOT_WATER, ABSENCE, HEAT] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path} missing");
+    }
+    app.finish().await;
+}
+
+// ---- pages -----------------------------------------------------------------------------------------
+
+const PAGES: [&str; 3] = [
+    "/calculators/hot-water-quality",
+    "/calculators/temporary-absence",
+    "/calculators/heat-allocation",
+];
+
+#[tokio::test]
+async fn pages_render_in_both_languages() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let r = app
+        .get_with("/calculators/", &[("accept", "text/html")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("<html lang=\"uk\">"));
+    assert!(r.body.contains("Калькулятори перерахунку"));
+    for p in PAGES {
+        assert!(r.body.contains(&format!("href=\"{p}\"")), "{p}");
+    }
+    // The catalog questions each calculator answers.
+    assert!(r.body.contains("class=\"answered\""));
+    let r = app
+        .get_with("/calculators/", &[("accept", "text/html"), EN])
+        .await;
+    assert!(r.body.contains("<html lang=\"en\">"));
+    assert!(r.body.contains("Recalculation calculators"));
+
+    let r = app.get("/calculators").await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(r.location(), Some("/calculators/"));
+
+    let titles = [
+        ("Гаряча вода неналежної якості", "Hot water of poor quality"),
+        (
+            "Тимчасова відсутність мешканців",
+            "Temporary absence of residents",
+        ),
+        ("Розподіл тепла", "Heat allocation"),
+    ];
+    for (path, (uk, en)) in PAGES.into_iter().zip(titles) {
+        let r = app.get_with(path, &[("accept", "text/html"), UK]).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(r.body.contains("<html lang=\"uk\">"));
+        assert!(r.body.contains(uk), "{path}");
+        assert!(r.body.contains("name=\"csrf\""));
+        assert!(r.body.contains("<legend>"));
+        assert!(!r.body.contains("src=\"http"));
+        let r = app.get_with(path, &[("accept", "text/html"), EN]).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(r.body.contains("<html lang=\"en\">"));
+        assert!(r.body.contains(en), "{path}");
+        // The example fills the form in.
+        let r = app
+            .get_with(&format!("{path}?example=1"), &[("accept", "text/html")])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(
+            r.body.contains("2024") || r.body.contains("1523.17"),
+            "{path}"
+        );
+    }
+    // Services and grounds as identifiers with their names.
+    let r = app.get_with(PAGES[1], &[("accept", "text/html"), EN]).await;
+    assert!(r.body.contains("<code>cold_water</code>"));
+    assert!(r.body.contains("cold water"));
+    assert!(r.body.contains("value=\"inpatient\""));
+    app.finish().await;
+}
+
+/// A CSRF cookie from a page, and the cookie header that carries it back.
+async fn csrf(app: &TestApp, path: &str) -> (String, String) {
+    let page = app.get_with(path, &[("accept", "text/html")]).await;
+    let token = page.cookie("cherga_csrf").expect("csrf cookie");
+    let cookies = format!("cherga_csrf={token}");
+    (token, cookies)
+}
+
+#[tokio::test]
+async fn page_posts_compute_and_show_the_result() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (token, cookies) = csrf(&app, PAGES[2]).await;
+    // 12 Gcal × 1523.17 = 18278.04 in all; C (disconnected, 10 of 100 m²) gets 0.25 × 12 × 0.1 = 0.3.
+    let r = app
+        .form(
+            PAGES[2],
+            &[
+                ("csrf", &token),
+                ("rule_set", "ua-zaporizhzhia-2023"),
+                ("heat_gcal", "12"),
+                ("tariff_per_gcal", "1523.17"),
+                ("common_share", "0,25"),
+                ("premises", "A; 60; так\r\nB; 30; yes\r\n\r\nC; 10; ні"),
+            ],
+            &format!("{cookies}; cherga_lang=en"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("18278.04"));
+    assert!(r.body.contains("0.3000"));
+    assert!(r.body.contains("ua-zaporizhzhia-2023"));
+    assert!(r.body.contains("version 1"));
+    assert!(r.body.contains("<th scope=\"row\">C</th>"));
+    // The form stays filled in.
+    assert!(r.body.contains("C; 10; ні"));
+
+    // Hot water, the worked example as textarea lines: total 45.76.
+    let mut readings = Vec::new();
+    for h in 10..20 {
+        readings.push(format!("2024-04-02T{h:02}:00; 54;"));
+    }
+    for h in 0..4 {
+        readings.push(format!("2024-04-03T{h:02}:00; 49"));
+    }
+    for day in 20..23 {
+        for h in 6..18 {
+            readings.push(format!("2024-04-{day}T{h:02}:00; 30; 0.3"));
+        }
+    }
+    let readings = readings.join("\n");
+    let r = app
+        .form(
+            PAGES[0],
+            &[
+                ("csrf", &token),
+                ("rule_set", "ru-354"),
+                ("month", "2024-04"),
+                ("charge", "792.00"),
+                ("hot_tariff", "220.00"),
+                ("cold_tariff", "45.00"),
+                ("volume_m3", "3.6"),
+                ("readings", &readings),
+                ("interruptions", ""),
+            ],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("45.76"));
+    assert!(r.body.contains("14.26"));
+    assert!(r.body.contains("31.50"));
+    assert!(r.body.contains("ru-354"));
+
+    // Absence, refused for 30 days, with the reason.
+    let r = app
+        .form(
+            PAGES[1],
+            &[
+                ("csrf", &token),
+                ("rule_set", "ua-zaporizhzhia-2023"),
+                ("application_date", "2024-06-15"),
+                ("from", "2024-05-01"),
+                ("to", "2024-05-30"),
+                ("ground", "inpatient"),
+                ("registered_persons", "4"),
+                ("absent_persons", "1"),
+                ("charges", "2024-05; gas; 124.00; ні"),
+            ],
+            &format!("{cookies}; cherga_lang=en"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("No recalculation is possible"));
+    assert!(r.body.contains("more than 30"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn page_post_with_a_malformed_line_is_422_with_the_error() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (token, cookies) = csrf(&app, PAGES[2]).await;
+    let fields = [
+        ("csrf", token.as_str()),
+        ("heat_gcal", "12"),
+        ("tariff_per_gcal", "1523.17"),
+        ("premises", "A; 60; так\nB; 30"),
+    ];
+    let r = app.form(PAGES[2], &fields, &cookies).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("role=\"alert\""));
+    assert!(r.body.contains("рядок 2"), "{}", r.body);
+    // The form comes back as it was sent.
+    assert!(r.body.contains("A; 60; так\nB; 30</textarea>"));
+    let r = app
+        .form(PAGES[2], &fields, &format!("{cookies}; cherga_lang=en"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Premises, line 2"), "{}", r.body);
+
+    // A calculator's own fault on a row is named by its textarea line, not its position.
+    let r = app
+        .form(
+            PAGES[1],
+            &[
+                ("csrf", &token),
+                ("rule_set", "ua-zaporizhzhia-2023"),
+                ("application_date", "2024-06-15"),
+                ("from", "2024-05-01"),
+                ("to", "2024-06-09"),
+                ("ground", "inpatient"),
+                ("registered_persons", "4"),
+                ("absent_persons", "1"),
+                ("charges", "2024-05; gas; 124.00; ні\n\n2024-13; gas; 5; no"),
+            ],
+            &format!("{cookies}; cherga_lang=en"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Charges, line 3: Month"), "{}", r.body);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn page_post_without_csrf_is_403() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, cookies) = csrf(&app, PAGES[2]).await;
+    for path in PAGES {
+        let r = app
+            .form(path, &[("heat_gcal", "12"), ("csrf", "")], &cookies)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        let r = app.form(path, &[("heat_gcal", "12")], "").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    app.finish().await;
+}
