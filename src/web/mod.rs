@@ -35,6 +35,8 @@ pub fn router(state: AppState) -> Router {
             post(api::session::create).delete(api::session::delete),
         )
         .route("/me", get(api::session::me))
+        .route("/rule-sets", get(api::rule_sets::list))
+        .route("/rule-sets/{id}", get(api::rule_sets::get))
         .route(
             "/calculators/hot-water-quality",
             post(api::calculators::hot_water),

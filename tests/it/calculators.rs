@@ -530,3 +530,90 @@ async fn page_post_without_csrf_is_403() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn rule_sets_list_grounds_and_document_checklists() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let r = app.get("/api/v1/rule-sets").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let sets = r.json();
+    let ids: Vec<&str> = sets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    // Sorted by id: a stable order for clients.
+    assert_eq!(ids, ["ru-354", "ua-zaporizhzhia-2023"]);
+
+    let z = app
+        .get("/api/v1/rule-sets/ua-zaporizhzhia-2023")
+        .await
+        .json();
+    assert_eq!(z["version"], 1);
+    assert_eq!(z["absence_more_than_days"], 30);
+    assert_eq!(z["certificate_valid_days"], 90);
+    let grounds = z["grounds"].as_array().unwrap();
+    // The nine grounds of the Zaporizhzhia procedure, each starting with the written application.
+    assert_eq!(grounds.len(), 9);
+    for g in grounds {
+        let docs = g["documents"].as_array().unwrap();
+        assert_eq!(docs[0]["id"], "application", "{}", g["ground"]);
+        assert_eq!(docs[0]["need"], "required");
+        assert!(!docs[0]["name"]["uk"].as_str().unwrap().is_empty());
+    }
+    let abroad = grounds.iter().find(|g| g["ground"] == "abroad").unwrap();
+    let abroad_docs: Vec<&str> = abroad["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert!(abroad_docs.contains(&"foreign_passport"));
+    // A death certificate does not expire like a certificate of absence does.
+    let deceased = grounds.iter().find(|g| g["ground"] == "deceased").unwrap();
+    assert_eq!(deceased["certificate_expires"], false);
+
+    let ru = app.get("/api/v1/rule-sets/ru-354").await.json();
+    assert!(
+        ru["calculators"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("hot-water-quality"))
+    );
+    assert!(
+        ru["grounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["ground"] == "other")
+    );
+
+    let r = app.get_with("/api/v1/rule-sets/no-such-rules", &[EN]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["error"], "not_found");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn absence_page_lists_the_documents_to_prepare() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let r = app
+        .get_with(
+            "/calculators/temporary-absence",
+            &[("accept", "text/html"), UK],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Які документи підготувати"));
+    assert!(r.body.contains("<summary>стаціонарне лікування</summary>"));
+    assert!(r.body.contains("(обов&#39;язково)"), "need labels shown");
+    let r = app
+        .get_with(
+            "/calculators/temporary-absence",
+            &[("accept", "text/html"), EN],
+        )
+        .await;
+    assert!(r.body.contains("<summary>inpatient treatment</summary>"));
+    app.finish().await;
+}

@@ -2,6 +2,7 @@
 
 pub mod calculators;
 pub mod openapi;
+pub mod rule_sets;
 pub mod services;
 pub mod session;
 

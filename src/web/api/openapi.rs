@@ -46,6 +46,8 @@ impl Modify for BearerAuth {
         super::calculators::hot_water,
         super::calculators::absence,
         super::calculators::heat,
+        super::rule_sets::list,
+        super::rule_sets::get,
     ),
     components(schemas(ErrorDto, FieldErrorDto)),
     modifiers(&BearerAuth),

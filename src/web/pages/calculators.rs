@@ -823,6 +823,42 @@ struct AbsencePage {
     services: Vec<Identifier>,
     faults: Faults,
     result: Option<AbsenceView>,
+    checklists: Vec<ChecklistView>,
+}
+
+/// The documents a ground needs under one rule set, for residents to prepare.
+pub struct ChecklistView {
+    pub ground: String,
+    /// (document, how much it is needed)
+    pub documents: Vec<(String, String)>,
+}
+
+fn checklists(t: Tr, state: &AppState, rule_set: &str) -> Vec<ChecklistView> {
+    let Ok(rules) = state
+        .rules
+        .get(rule_set.trim())
+        .or_else(|_| state.rules.get(DEFAULT_HEAT_RULE_SET))
+    else {
+        return Vec::new();
+    };
+    let docs = &rules.absence.documents;
+    docs.grounds()
+        .map(|g| ChecklistView {
+            ground: t.pick(&g.name()).to_string(),
+            documents: docs
+                .checklist(g)
+                .into_iter()
+                .map(|item| {
+                    let need = match item.need {
+                        crate::domain::rules::grounds::Need::Required => "calc.need.required",
+                        crate::domain::rules::grounds::Need::OneOf => "calc.need.one_of",
+                        crate::domain::rules::grounds::Need::IfNeeded => "calc.need.if_needed",
+                    };
+                    (t.pick(&item.document.name).to_string(), t.get(need))
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn absence_page(
@@ -856,6 +892,7 @@ fn absence_page(
                 label: t.pick(&s.name()).to_string(),
             })
             .collect(),
+        checklists: checklists(t, state, &form.rule_set),
         form,
         faults,
         result,

@@ -51,6 +51,7 @@ pub struct OfficeView {
 struct HomePage {
     chrome: Chrome,
     center: crate::domain::catalog::Center,
+    center_name: String,
     center_address: String,
     phone_href: String,
     offices: Vec<OfficeView>,
@@ -160,7 +161,8 @@ pub async fn page(
         })
         .collect();
     let page = HomePage {
-        chrome: Chrome::new(&ctx, staff.as_ref()).with_center(&center.name),
+        center_name: t.pick(&center.name).to_string(),
+        chrome: Chrome::new(&ctx, staff.as_ref()),
         center_address: t.pick(&center.address).to_string(),
         // "(044) 247-40-40" dials as +380442474040 from any phone.
         phone_href: format!(

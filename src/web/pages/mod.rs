@@ -24,7 +24,6 @@ pub struct Chrome {
     pub csrf: String,
     pub staff: Option<String>,
     pub is_admin: bool,
-    pub center_name: String,
 }
 
 impl Chrome {
@@ -37,13 +36,7 @@ impl Chrome {
             csrf: ctx.csrf.clone(),
             staff: staff.map(|s| s.user.display_name.clone()),
             is_admin: staff.is_some_and(|s| s.user.role.can_administer()),
-            center_name: t.get("site.name"),
         }
-    }
-
-    pub fn with_center(mut self, name: &crate::domain::lang::Text) -> Chrome {
-        self.center_name = self.t.pick(name).to_string();
-        self
     }
 
     pub fn switch_href(&self, to: &str) -> String {
