@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, Set,
 };
 
 use super::entities::{staff_session, staff_user};
@@ -75,16 +75,6 @@ pub async fn create_user(
     to_user(m).ok_or_else(|| DbErr::Custom("stored role does not parse".into()))
 }
 
-pub async fn list_users(db: &impl ConnectionTrait) -> Result<Vec<StaffUser>, DbErr> {
-    Ok(staff_user::Entity::find()
-        .order_by_asc(staff_user::Column::Username)
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(to_user)
-        .collect())
-}
-
 /// The user, when the username exists, is active and the password matches.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
@@ -106,13 +96,15 @@ pub async fn authenticate(
     Ok(to_user(user))
 }
 
-/// Starts a session and returns its token; only the token's hash is stored.
+/// Starts a session and returns its token; only the token's hash is stored. Expired sessions
+/// are swept here, so the table stays as small as the number of people signed in.
 pub async fn start_session(
     db: &impl ConnectionTrait,
     user_id: i32,
     kind: SessionKind,
     lifetime: Duration,
 ) -> Result<(String, DateTime<Utc>), DbErr> {
+    purge_expired_sessions(db).await?;
     let token = security::random_token();
     let now = super::now();
     let expires_at = now + lifetime;

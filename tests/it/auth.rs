@@ -12,7 +12,43 @@ on_both_databases!(
     roles_are_enforced,
     page_sign_in_needs_csrf,
     anonymous_staff_pages_redirect,
+    expired_sessions_are_refused_and_swept,
 );
+
+async fn expired_sessions_are_refused_and_swept(backend: Backend) {
+    use cherga::store::staff::{self, SessionKind};
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn(backend).await;
+    let admin = staff::authenticate(&app.db, "admin", ADMIN_PASSWORD)
+        .await
+        .unwrap()
+        .expect("admin");
+    let (token, _) = staff::start_session(
+        &app.db,
+        admin.id,
+        SessionKind::Bearer,
+        chrono::Duration::seconds(-1),
+    )
+    .await
+    .unwrap();
+    let r = app
+        .get_with(
+            "/api/v1/me",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // The next sign-in sweeps it away.
+    app.admin_bearer().await;
+    let left = cherga::store::entities::staff_session::Entity::find_by_id(
+        cherga::security::token_hash(&token),
+    )
+    .one(&app.db)
+    .await
+    .unwrap();
+    assert!(left.is_none());
+    app.finish().await;
+}
 
 async fn api_sign_in_and_out(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -1,0 +1,212 @@
+//! Residents' calculator pages: the JSON API's calculators as plain HTML forms that work without
+//! JavaScript. Multi-row inputs are textareas, one row a line, parts separated by `;`.
+
+mod absence;
+mod form;
+mod heat;
+mod hot_water;
+mod lines;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::home::online_answer;
+use super::{Chrome, render};
+use crate::app::AppState;
+use crate::domain::rules::{RuleSet, RuleSetRegistry};
+use crate::error::AppResult;
+use crate::store;
+use crate::web::auth::Staff;
+use crate::web::context::RequestContext;
+use crate::web::i18n::Tr;
+
+pub use absence::{absence_form, absence_submit};
+pub use heat::{heat_form, heat_submit};
+pub use hot_water::{hot_water_form, hot_water_submit};
+
+const HOT_WATER_PATH: &str = "/calculators/hot-water-quality";
+const ABSENCE_PATH: &str = "/calculators/temporary-absence";
+const HEAT_PATH: &str = "/calculators/heat-allocation";
+
+// ---- shared views ----------------------------------------------------------------------------------
+
+/// One fault as shown beside the form: the input it belongs to, a readable name, the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorView {
+    /// The `id` of the input the fault is about, for the link from the summary.
+    target: String,
+    label: String,
+    message: String,
+    /// The textarea line it is about (0 for a single input), to list faults in reading order.
+    line: usize,
+}
+
+/// Every fault of a submitted form, looked up per input by the templates.
+#[derive(Debug, Default)]
+struct Faults {
+    list: Vec<ErrorView>,
+}
+
+impl Faults {
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The messages about one input, joined, when there are any.
+    fn at(&self, target: &str) -> Option<String> {
+        let msgs: Vec<String> = self
+            .list
+            .iter()
+            .filter(|e| e.target == target)
+            .map(|e| format!("{}: {}", e.label, e.message))
+            .collect();
+        (!msgs.is_empty()).then(|| msgs.join(" "))
+    }
+
+    /// Whether an input has a fault, so the template can mark it `aria-invalid`.
+    fn has(&self, target: &str) -> bool {
+        self.list.iter().any(|e| e.target == target)
+    }
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// An identifier residents type into a textarea, with its name in their language.
+struct Identifier {
+    id: &'static str,
+    label: String,
+}
+
+fn rule_set_choices<'a>(
+    t: Tr,
+    sets: impl Iterator<Item = &'a RuleSet>,
+    selected: &str,
+) -> Vec<Choice> {
+    sets.map(|rs| Choice {
+        value: rs.id.clone(),
+        label: format!("{} — {}", rs.id, t.pick(&rs.title)),
+        selected: rs.id == selected.trim(),
+    })
+    .collect()
+}
+
+/// The rule set a result names, for its title and currency.
+struct UsedRules {
+    title: String,
+    currency: String,
+}
+
+fn used_rules(t: Tr, registry: &RuleSetRegistry, id: &str) -> UsedRules {
+    match registry.get(id) {
+        Ok(rs) => UsedRules {
+            title: t.pick(&rs.title).to_string(),
+            currency: t.pick(&rs.currency).to_string(),
+        },
+        Err(_) => UsedRules {
+            title: String::new(),
+            currency: t.get("calc.currency"),
+        },
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ExampleQuery {
+    example: Option<String>,
+}
+
+fn with_status(mut resp: Response, ok: bool) -> Response {
+    if !ok {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    resp
+}
+// ---- index -----------------------------------------------------------------------------------------
+
+struct CalculatorCard {
+    href: &'static str,
+    title: String,
+    summary: String,
+    /// Titles of the catalog services the calculator answers.
+    services: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "calculators/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    cards: Vec<CalculatorCard>,
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
+    // why: the calculators work without the database; only the catalog titles come from it, so a
+    // database fault leaves the list of questions out rather than the whole page.
+    let services = match store::catalog::list_services(&state.db, false).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "catalog unavailable for the calculators index");
+            Vec::new()
+        }
+    };
+    let cards = [
+        (HOT_WATER_PATH, "hw"),
+        (ABSENCE_PATH, "abs"),
+        (HEAT_PATH, "heat"),
+    ]
+    .into_iter()
+    .map(|(href, key)| CalculatorCard {
+        href,
+        title: t.get(&format!("calc.{key}.title")),
+        summary: t.get(&format!("calc.{key}.summary")),
+        services: services
+            .iter()
+            .filter(|s| online_answer(&s.code) == Some(href))
+            .map(|s| t.pick(&s.title).to_string())
+            .collect(),
+    })
+    .collect();
+    render(&IndexPage {
+        chrome: Chrome::new(&ctx, staff.as_ref()),
+        cards,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::absence::AbsenceForm;
+    use super::heat::HeatForm;
+    use super::hot_water::HotWaterForm;
+    use crate::domain::rules::{
+        RuleSetRegistry, calculate_absence, calculate_heat, calculate_hot_water,
+    };
+
+    fn reg() -> RuleSetRegistry {
+        RuleSetRegistry::embedded().unwrap()
+    }
+
+    #[test]
+    fn examples_compute() {
+        let r = reg();
+        let hw = HotWaterForm::example().build();
+        assert!(hw.line_errors.is_empty());
+        assert_eq!(calculate_hot_water(&hw.request, &r).unwrap().total, "45.76");
+        let ab = AbsenceForm::example().build();
+        assert_eq!(calculate_absence(&ab.request, &r).unwrap().total, "74.00");
+        let h = HeatForm::example().build();
+        assert_eq!(
+            calculate_heat(&h.request, &r).unwrap().total_charge,
+            "18278.04"
+        );
+    }
+}
