@@ -63,15 +63,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/calculators/hot-water-quality",
-            get(pages::calculators::hot_water_form).post(pages::calculators::hot_water_submit),
+            get(pages::calculators::show::<pages::calculators::HotWaterForm>)
+                .post(pages::calculators::submit::<pages::calculators::HotWaterForm>),
         )
         .route(
             "/calculators/temporary-absence",
-            get(pages::calculators::absence_form).post(pages::calculators::absence_submit),
+            get(pages::calculators::show::<pages::calculators::AbsenceForm>)
+                .post(pages::calculators::submit::<pages::calculators::AbsenceForm>),
         )
         .route(
             "/calculators/heat-allocation",
-            get(pages::calculators::heat_form).post(pages::calculators::heat_submit),
+            get(pages::calculators::show::<pages::calculators::HeatForm>)
+                .post(pages::calculators::submit::<pages::calculators::HeatForm>),
         )
         .route("/admin/services", get(pages::admin::services))
         .route(

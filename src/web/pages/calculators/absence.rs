@@ -2,14 +2,15 @@
 //! handlers.
 
 use askama::Template;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::form::{Built, outcome};
+use super::form::Built;
 use super::lines::{parse_charges, persons, text};
-use super::{Choice, ExampleQuery, Faults, Identifier, rule_set_choices, used_rules, with_status};
+use super::page::CalculatorForm;
+use super::{Choice, Faults, Identifier, rule_set_choices, used_rules, with_status};
 use crate::app::AppState;
+use crate::domain::rules::FieldError;
 use crate::domain::rules::grounds::Ground;
 use crate::domain::rules::requests::{
     AbsencePeriodRequest, AbsenceRequest, AbsenceResponse, DEFAULT_HEAT_RULE_SET,
@@ -18,7 +19,7 @@ use crate::domain::rules::services::Service;
 use crate::domain::rules::{RuleSetRegistry, calculate_absence};
 use crate::error::AppResult;
 use crate::web::auth::Staff;
-use crate::web::context::{RequestContext, check_csrf};
+use crate::web::context::RequestContext;
 use crate::web::i18n::Tr;
 use crate::web::pages::{Chrome, render};
 
@@ -107,7 +108,7 @@ struct AbsenceLineView {
     explanation: String,
 }
 
-struct AbsenceView {
+pub(crate) struct AbsenceView {
     rule_set: String,
     rule_set_title: String,
     version: u32,
@@ -237,36 +238,52 @@ fn absence_page(
     Ok(with_status(render(&page)?, ok))
 }
 
-pub async fn absence_form(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    staff: Option<Staff>,
-    Query(q): Query<ExampleQuery>,
-) -> AppResult<Response> {
-    let form = if q.example.is_some() {
-        AbsenceForm::example()
-    } else {
-        AbsenceForm::blank()
-    };
-    absence_page(&state, &ctx, staff.as_ref(), form, Ok(None))
-}
+impl CalculatorForm for AbsenceForm {
+    type Request = AbsenceRequest;
+    type Response = AbsenceResponse;
+    type View = AbsenceView;
 
-pub async fn absence_submit(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    staff: Option<Staff>,
-    axum::Form(form): axum::Form<AbsenceForm>,
-) -> AppResult<Response> {
-    check_csrf(&ctx, &form.csrf)?;
-    let t = Tr(ctx.lang);
-    let built = form.build();
-    let outcome = outcome(t, &built, |q| calculate_absence(q, &state.rules))
-        .map(|r| Some(absence_view(t, &state.rules, r)));
-    absence_page(&state, &ctx, staff.as_ref(), form, outcome)
+    fn blank() -> Self {
+        AbsenceForm::blank()
+    }
+
+    fn example() -> Self {
+        AbsenceForm::example()
+    }
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    fn build(&self) -> Built<AbsenceRequest> {
+        AbsenceForm::build(self)
+    }
+
+    fn calculate(
+        request: &AbsenceRequest,
+        rules: &RuleSetRegistry,
+    ) -> Result<AbsenceResponse, Vec<FieldError>> {
+        calculate_absence(request, rules)
+    }
+
+    fn view(t: Tr, rules: &RuleSetRegistry, response: AbsenceResponse) -> AbsenceView {
+        absence_view(t, rules, response)
+    }
+
+    fn page(
+        state: &AppState,
+        ctx: &RequestContext,
+        staff: Option<&Staff>,
+        form: Self,
+        outcome: Result<Option<AbsenceView>, Faults>,
+    ) -> AppResult<Response> {
+        absence_page(state, ctx, staff, form, outcome)
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::form::outcome;
     use super::*;
     use crate::domain::lang::Lang;
 

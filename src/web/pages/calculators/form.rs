@@ -7,7 +7,7 @@ use crate::domain::rules::FieldError;
 use crate::web::i18n::Tr;
 
 /// A request built from a form, with the faults found before the calculator saw it.
-pub(super) struct Built<Q> {
+pub(crate) struct Built<Q> {
     pub(super) request: Q,
     pub(super) field_errors: Vec<FieldError>,
     pub(super) line_errors: Vec<LineError>,

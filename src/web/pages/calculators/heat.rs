@@ -1,19 +1,20 @@
 //! The heat-allocation calculator: its form, result, page and handlers.
 
 use askama::Template;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::form::{Built, outcome};
+use super::form::Built;
 use super::lines::{number, parse_premises, text};
-use super::{Choice, ExampleQuery, Faults, rule_set_choices, used_rules, with_status};
+use super::page::CalculatorForm;
+use super::{Choice, Faults, rule_set_choices, used_rules, with_status};
 use crate::app::AppState;
+use crate::domain::rules::FieldError;
 use crate::domain::rules::requests::{DEFAULT_HEAT_RULE_SET, HeatRequest, HeatResponse};
 use crate::domain::rules::{RuleSetRegistry, calculate_heat};
 use crate::error::AppResult;
 use crate::web::auth::Staff;
-use crate::web::context::{RequestContext, check_csrf};
+use crate::web::context::RequestContext;
 use crate::web::i18n::Tr;
 use crate::web::pages::{Chrome, render};
 
@@ -73,7 +74,7 @@ struct PremiseView {
     explanation: String,
 }
 
-struct HeatView {
+pub(crate) struct HeatView {
     rule_set: String,
     rule_set_title: String,
     version: u32,
@@ -146,30 +147,45 @@ fn heat_page(
     Ok(with_status(render(&page)?, ok))
 }
 
-pub async fn heat_form(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    staff: Option<Staff>,
-    Query(q): Query<ExampleQuery>,
-) -> AppResult<Response> {
-    let form = if q.example.is_some() {
-        HeatForm::example()
-    } else {
-        HeatForm::blank()
-    };
-    heat_page(&state, &ctx, staff.as_ref(), form, Ok(None))
-}
+impl CalculatorForm for HeatForm {
+    type Request = HeatRequest;
+    type Response = HeatResponse;
+    type View = HeatView;
 
-pub async fn heat_submit(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    staff: Option<Staff>,
-    axum::Form(form): axum::Form<HeatForm>,
-) -> AppResult<Response> {
-    check_csrf(&ctx, &form.csrf)?;
-    let t = Tr(ctx.lang);
-    let built = form.build();
-    let outcome = outcome(t, &built, |q| calculate_heat(q, &state.rules))
-        .map(|r| Some(heat_view(t, &state.rules, r)));
-    heat_page(&state, &ctx, staff.as_ref(), form, outcome)
+    fn blank() -> Self {
+        HeatForm::blank()
+    }
+
+    fn example() -> Self {
+        HeatForm::example()
+    }
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    fn build(&self) -> Built<HeatRequest> {
+        HeatForm::build(self)
+    }
+
+    fn calculate(
+        request: &HeatRequest,
+        rules: &RuleSetRegistry,
+    ) -> Result<HeatResponse, Vec<FieldError>> {
+        calculate_heat(request, rules)
+    }
+
+    fn view(t: Tr, rules: &RuleSetRegistry, response: HeatResponse) -> HeatView {
+        heat_view(t, rules, response)
+    }
+
+    fn page(
+        state: &AppState,
+        ctx: &RequestContext,
+        staff: Option<&Staff>,
+        form: Self,
+        outcome: Result<Option<HeatView>, Faults>,
+    ) -> AppResult<Response> {
+        heat_page(state, ctx, staff, form, outcome)
+    }
 }

@@ -1,19 +1,20 @@
 //! The hot-water-quality recalculation calculator: its form, result, page and handlers.
 
 use askama::Template;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::form::{Built, outcome};
+use super::form::Built;
 use super::lines::{number, parse_interruptions, parse_readings, text};
-use super::{Choice, ExampleQuery, Faults, Identifier, rule_set_choices, used_rules, with_status};
+use super::page::CalculatorForm;
+use super::{Choice, Faults, Identifier, rule_set_choices, used_rules, with_status};
 use crate::app::AppState;
+use crate::domain::rules::FieldError;
 use crate::domain::rules::requests::{HotWaterRequest, HotWaterResponse};
 use crate::domain::rules::{RuleSetRegistry, calculate_hot_water};
 use crate::error::AppResult;
 use crate::web::auth::Staff;
-use crate::web::context::{RequestContext, check_csrf};
+use crate::web::context::RequestContext;
 use crate::web::i18n::Tr;
 use crate::web::pages::{Chrome, render};
 
@@ -95,7 +96,7 @@ struct AmountLine {
     explanation: String,
 }
 
-struct HotWaterView {
+pub(crate) struct HotWaterView {
     rule_set: String,
     rule_set_title: String,
     version: u32,
@@ -177,30 +178,45 @@ fn hot_water_page(
     Ok(with_status(render(&page)?, ok))
 }
 
-pub async fn hot_water_form(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    staff: Option<Staff>,
-    Query(q): Query<ExampleQuery>,
-) -> AppResult<Response> {
-    let form = if q.example.is_some() {
-        HotWaterForm::example()
-    } else {
-        HotWaterForm::default()
-    };
-    hot_water_page(&state, &ctx, staff.as_ref(), form, Ok(None))
-}
+impl CalculatorForm for HotWaterForm {
+    type Request = HotWaterRequest;
+    type Response = HotWaterResponse;
+    type View = HotWaterView;
 
-pub async fn hot_water_submit(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    staff: Option<Staff>,
-    axum::Form(form): axum::Form<HotWaterForm>,
-) -> AppResult<Response> {
-    check_csrf(&ctx, &form.csrf)?;
-    let t = Tr(ctx.lang);
-    let built = form.build();
-    let outcome = outcome(t, &built, |q| calculate_hot_water(q, &state.rules))
-        .map(|r| Some(hot_water_view(t, &state.rules, r)));
-    hot_water_page(&state, &ctx, staff.as_ref(), form, outcome)
+    fn blank() -> Self {
+        HotWaterForm::default()
+    }
+
+    fn example() -> Self {
+        HotWaterForm::example()
+    }
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    fn build(&self) -> Built<HotWaterRequest> {
+        HotWaterForm::build(self)
+    }
+
+    fn calculate(
+        request: &HotWaterRequest,
+        rules: &RuleSetRegistry,
+    ) -> Result<HotWaterResponse, Vec<FieldError>> {
+        calculate_hot_water(request, rules)
+    }
+
+    fn view(t: Tr, rules: &RuleSetRegistry, response: HotWaterResponse) -> HotWaterView {
+        hot_water_view(t, rules, response)
+    }
+
+    fn page(
+        state: &AppState,
+        ctx: &RequestContext,
+        staff: Option<&Staff>,
+        form: Self,
+        outcome: Result<Option<HotWaterView>, Faults>,
+    ) -> AppResult<Response> {
+        hot_water_page(state, ctx, staff, form, outcome)
+    }
 }

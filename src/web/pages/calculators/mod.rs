@@ -6,6 +6,7 @@ mod form;
 mod heat;
 mod hot_water;
 mod lines;
+mod page;
 
 use askama::Template;
 use axum::extract::State;
@@ -23,9 +24,10 @@ use crate::web::auth::Staff;
 use crate::web::context::RequestContext;
 use crate::web::i18n::Tr;
 
-pub use absence::{absence_form, absence_submit};
-pub use heat::{heat_form, heat_submit};
-pub use hot_water::{hot_water_form, hot_water_submit};
+pub use absence::AbsenceForm;
+pub use heat::HeatForm;
+pub use hot_water::HotWaterForm;
+pub(crate) use page::{show, submit};
 
 const HOT_WATER_PATH: &str = "/calculators/hot-water-quality";
 const ABSENCE_PATH: &str = "/calculators/temporary-absence";
@@ -46,7 +48,7 @@ struct ErrorView {
 
 /// Every fault of a submitted form, looked up per input by the templates.
 #[derive(Debug, Default)]
-struct Faults {
+pub(crate) struct Faults {
     list: Vec<ErrorView>,
 }
 
