@@ -38,68 +38,6 @@ pub struct AbsenceForm {
     charges: String,
 }
 
-impl AbsenceForm {
-    fn blank() -> AbsenceForm {
-        AbsenceForm {
-            rule_set: DEFAULT_HEAT_RULE_SET.into(),
-            ..AbsenceForm::default()
-        }
-    }
-
-    /// Two of three persons away studying from 20 March to 25 April (37 days):
-    /// 93.00 × 2/3 × 12/31 = 24.00 and 90.00 × 2/3 × 25/30 = 50.00; heating is never reduced.
-    pub(super) fn example() -> AbsenceForm {
-        AbsenceForm {
-            csrf: String::new(),
-            rule_set: "ua-zaporizhzhia-2023".into(),
-            application_date: "2024-04-28".into(),
-            from: "2024-03-20".into(),
-            to: "2024-04-25".into(),
-            ground: "study".into(),
-            certificate_issued: String::new(),
-            registered_persons: "3".into(),
-            absent_persons: "2".into(),
-            charges: [
-                "2024-03; cold_water; 93.00; ні",
-                "2024-04; cold_water; 90.00; ні",
-                "2024-04; heating; 1500.00; ні",
-            ]
-            .join("\n"),
-        }
-    }
-
-    pub(super) fn build(&self) -> Built<AbsenceRequest> {
-        let charges = parse_charges(&self.charges);
-        let mut field_errors = Vec::new();
-        let registered_persons = persons(
-            "registered_persons",
-            &self.registered_persons,
-            &mut field_errors,
-        );
-        let absent_persons = persons("absent_persons", &self.absent_persons, &mut field_errors);
-        Built {
-            request: AbsenceRequest {
-                rule_set: text(&self.rule_set),
-                application_date: text(&self.application_date),
-                absence: Some(AbsencePeriodRequest {
-                    from: text(&self.from),
-                    to: text(&self.to),
-                    ground: text(&self.ground),
-                }),
-                certificate_issued: text(&self.certificate_issued),
-                // why: the page is a resident's estimate; which documents were seen is the clerk's check.
-                documents_seen: None,
-                registered_persons,
-                absent_persons,
-                charges: charges.rows,
-            },
-            field_errors,
-            line_errors: charges.errors,
-            lines: vec![("charges", charges.lines)],
-        }
-    }
-}
-
 struct AbsenceLineView {
     month: String,
     service: String,
@@ -119,36 +57,6 @@ pub(crate) struct AbsenceView {
     total: String,
     lines: Vec<AbsenceLineView>,
     explanation: Vec<String>,
-}
-
-fn absence_view(t: Tr, registry: &RuleSetRegistry, r: AbsenceResponse) -> AbsenceView {
-    let used = used_rules(t, registry, &r.rule_set);
-    AbsenceView {
-        rule_set_title: used.title,
-        currency: used.currency,
-        version: r.version,
-        eligible: r.eligible,
-        reasons: r.reasons.iter().map(|e| t.pick(e).to_string()).collect(),
-        counted_days: r.counted_days,
-        total: r.total,
-        lines: r
-            .lines
-            .into_iter()
-            .map(|l| AbsenceLineView {
-                month: l.month,
-                service: t.pick(&l.service.name()).to_string(),
-                charge: l.charge,
-                amount: l.amount,
-                explanation: t.pick(&l.explanation).to_string(),
-            })
-            .collect(),
-        explanation: r
-            .explanation
-            .iter()
-            .map(|e| t.pick(e).to_string())
-            .collect(),
-        rule_set: r.rule_set,
-    }
 }
 
 #[derive(Template)]
@@ -199,64 +107,73 @@ fn checklists(t: Tr, state: &AppState, rule_set: &str) -> Vec<ChecklistView> {
         .collect()
 }
 
-fn absence_page(
-    state: &AppState,
-    ctx: &RequestContext,
-    staff: Option<&Staff>,
-    form: AbsenceForm,
-    outcome: Result<Option<AbsenceView>, Faults>,
-) -> AppResult<Response> {
-    let t = Tr(ctx.lang);
-    let ok = outcome.is_ok();
-    let (result, faults) = match outcome {
-        Ok(r) => (r, Faults::default()),
-        Err(f) => (None, f),
-    };
-    let page = AbsencePage {
-        chrome: Chrome::new(ctx, staff),
-        rule_sets: rule_set_choices(t, state.rules.iter(), &form.rule_set),
-        grounds: Ground::ALL
-            .into_iter()
-            .map(|g| Choice {
-                value: g.id().to_string(),
-                label: format!("{} ({})", t.pick(&g.name()), g.id()),
-                selected: g.id() == form.ground.trim(),
-            })
-            .collect(),
-        services: Service::ALL
-            .into_iter()
-            .map(|s| Identifier {
-                id: s.id(),
-                label: t.pick(&s.name()).to_string(),
-            })
-            .collect(),
-        checklists: checklists(t, state, &form.rule_set),
-        form,
-        faults,
-        result,
-    };
-    Ok(with_status(render(&page)?, ok))
-}
-
 impl CalculatorForm for AbsenceForm {
     type Request = AbsenceRequest;
     type Response = AbsenceResponse;
     type View = AbsenceView;
 
-    fn blank() -> Self {
-        AbsenceForm::blank()
+    fn blank() -> AbsenceForm {
+        AbsenceForm {
+            rule_set: DEFAULT_HEAT_RULE_SET.into(),
+            ..AbsenceForm::default()
+        }
     }
 
-    fn example() -> Self {
-        AbsenceForm::example()
+    /// Two of three persons away studying from 20 March to 25 April (37 days):
+    /// 93.00 × 2/3 × 12/31 = 24.00 and 90.00 × 2/3 × 25/30 = 50.00; heating is never reduced.
+    fn example() -> AbsenceForm {
+        AbsenceForm {
+            csrf: String::new(),
+            rule_set: "ua-zaporizhzhia-2023".into(),
+            application_date: "2024-04-28".into(),
+            from: "2024-03-20".into(),
+            to: "2024-04-25".into(),
+            ground: "study".into(),
+            certificate_issued: String::new(),
+            registered_persons: "3".into(),
+            absent_persons: "2".into(),
+            charges: [
+                "2024-03; cold_water; 93.00; ні",
+                "2024-04; cold_water; 90.00; ні",
+                "2024-04; heating; 1500.00; ні",
+            ]
+            .join("\n"),
+        }
+    }
+
+    fn build(&self) -> Built<AbsenceRequest> {
+        let charges = parse_charges(&self.charges);
+        let mut field_errors = Vec::new();
+        let registered_persons = persons(
+            "registered_persons",
+            &self.registered_persons,
+            &mut field_errors,
+        );
+        let absent_persons = persons("absent_persons", &self.absent_persons, &mut field_errors);
+        Built {
+            request: AbsenceRequest {
+                rule_set: text(&self.rule_set),
+                application_date: text(&self.application_date),
+                absence: Some(AbsencePeriodRequest {
+                    from: text(&self.from),
+                    to: text(&self.to),
+                    ground: text(&self.ground),
+                }),
+                certificate_issued: text(&self.certificate_issued),
+                // why: the page is a resident's estimate; which documents were seen is the clerk's check.
+                documents_seen: None,
+                registered_persons,
+                absent_persons,
+                charges: charges.rows,
+            },
+            field_errors,
+            line_errors: charges.errors,
+            lines: vec![("charges", charges.lines)],
+        }
     }
 
     fn csrf(&self) -> &str {
         &self.csrf
-    }
-
-    fn build(&self) -> Built<AbsenceRequest> {
-        AbsenceForm::build(self)
     }
 
     fn calculate(
@@ -266,18 +183,73 @@ impl CalculatorForm for AbsenceForm {
         calculate_absence(request, rules)
     }
 
-    fn view(t: Tr, rules: &RuleSetRegistry, response: AbsenceResponse) -> AbsenceView {
-        absence_view(t, rules, response)
+    fn view(t: Tr, registry: &RuleSetRegistry, r: AbsenceResponse) -> AbsenceView {
+        let used = used_rules(t, registry, &r.rule_set);
+        AbsenceView {
+            rule_set_title: used.title,
+            currency: used.currency,
+            version: r.version,
+            eligible: r.eligible,
+            reasons: r.reasons.iter().map(|e| t.pick(e).to_string()).collect(),
+            counted_days: r.counted_days,
+            total: r.total,
+            lines: r
+                .lines
+                .into_iter()
+                .map(|l| AbsenceLineView {
+                    month: l.month,
+                    service: t.pick(&l.service.name()).to_string(),
+                    charge: l.charge,
+                    amount: l.amount,
+                    explanation: t.pick(&l.explanation).to_string(),
+                })
+                .collect(),
+            explanation: r
+                .explanation
+                .iter()
+                .map(|e| t.pick(e).to_string())
+                .collect(),
+            rule_set: r.rule_set,
+        }
     }
 
     fn page(
         state: &AppState,
         ctx: &RequestContext,
         staff: Option<&Staff>,
-        form: Self,
+        form: AbsenceForm,
         outcome: Result<Option<AbsenceView>, Faults>,
     ) -> AppResult<Response> {
-        absence_page(state, ctx, staff, form, outcome)
+        let t = Tr(ctx.lang);
+        let ok = outcome.is_ok();
+        let (result, faults) = match outcome {
+            Ok(r) => (r, Faults::default()),
+            Err(f) => (None, f),
+        };
+        let page = AbsencePage {
+            chrome: Chrome::new(ctx, staff),
+            rule_sets: rule_set_choices(t, state.rules.iter(), &form.rule_set),
+            grounds: Ground::ALL
+                .into_iter()
+                .map(|g| Choice {
+                    value: g.id().to_string(),
+                    label: format!("{} ({})", t.pick(&g.name()), g.id()),
+                    selected: g.id() == form.ground.trim(),
+                })
+                .collect(),
+            services: Service::ALL
+                .into_iter()
+                .map(|s| Identifier {
+                    id: s.id(),
+                    label: t.pick(&s.name()).to_string(),
+                })
+                .collect(),
+            checklists: checklists(t, state, &form.rule_set),
+            form,
+            faults,
+            result,
+        };
+        Ok(with_status(render(&page)?, ok))
     }
 }
 

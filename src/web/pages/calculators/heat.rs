@@ -29,44 +29,6 @@ pub struct HeatForm {
     premises: String,
 }
 
-impl HeatForm {
-    fn blank() -> HeatForm {
-        HeatForm {
-            rule_set: DEFAULT_HEAT_RULE_SET.into(),
-            ..HeatForm::default()
-        }
-    }
-
-    /// 12 Gcal, a quarter shared by area; C (10 m²) is disconnected and pays only the common part:
-    /// 0.25 × 12 × 10/100 = 0.3 Gcal.
-    pub(super) fn example() -> HeatForm {
-        HeatForm {
-            csrf: String::new(),
-            rule_set: DEFAULT_HEAT_RULE_SET.into(),
-            heat_gcal: "12".into(),
-            tariff_per_gcal: "1523.17".into(),
-            common_share: "0.25".into(),
-            premises: ["A; 60; так", "B; 30; так", "C; 10; ні"].join("\n"),
-        }
-    }
-
-    pub(super) fn build(&self) -> Built<HeatRequest> {
-        let premises = parse_premises(&self.premises);
-        Built {
-            request: HeatRequest {
-                rule_set: text(&self.rule_set),
-                heat_gcal: number(&self.heat_gcal),
-                tariff_per_gcal: number(&self.tariff_per_gcal),
-                common_share: number(&self.common_share),
-                premises: premises.rows,
-            },
-            field_errors: Vec::new(),
-            line_errors: premises.errors,
-            lines: vec![("premises", premises.lines)],
-        }
-    }
-}
-
 struct PremiseView {
     id: String,
     heat_gcal: String,
@@ -86,34 +48,6 @@ pub(crate) struct HeatView {
     explanation: Vec<String>,
 }
 
-fn heat_view(t: Tr, registry: &RuleSetRegistry, r: HeatResponse) -> HeatView {
-    let used = used_rules(t, registry, &r.rule_set);
-    HeatView {
-        rule_set_title: used.title,
-        currency: used.currency,
-        version: r.version,
-        common_share: r.common_share,
-        premises: r
-            .premises
-            .into_iter()
-            .map(|p| PremiseView {
-                id: p.id,
-                heat_gcal: p.heat_gcal,
-                charge: p.charge,
-                explanation: t.pick(&p.explanation).to_string(),
-            })
-            .collect(),
-        total_gcal: r.total_gcal,
-        total_charge: r.total_charge,
-        explanation: r
-            .explanation
-            .iter()
-            .map(|e| t.pick(e).to_string())
-            .collect(),
-        rule_set: r.rule_set,
-    }
-}
-
 #[derive(Template)]
 #[template(path = "calculators/heat.html")]
 struct HeatPage {
@@ -124,48 +58,49 @@ struct HeatPage {
     result: Option<HeatView>,
 }
 
-fn heat_page(
-    state: &AppState,
-    ctx: &RequestContext,
-    staff: Option<&Staff>,
-    form: HeatForm,
-    outcome: Result<Option<HeatView>, Faults>,
-) -> AppResult<Response> {
-    let t = Tr(ctx.lang);
-    let ok = outcome.is_ok();
-    let (result, faults) = match outcome {
-        Ok(r) => (r, Faults::default()),
-        Err(f) => (None, f),
-    };
-    let page = HeatPage {
-        chrome: Chrome::new(ctx, staff),
-        rule_sets: rule_set_choices(t, state.rules.iter(), &form.rule_set),
-        form,
-        faults,
-        result,
-    };
-    Ok(with_status(render(&page)?, ok))
-}
-
 impl CalculatorForm for HeatForm {
     type Request = HeatRequest;
     type Response = HeatResponse;
     type View = HeatView;
 
-    fn blank() -> Self {
-        HeatForm::blank()
+    fn blank() -> HeatForm {
+        HeatForm {
+            rule_set: DEFAULT_HEAT_RULE_SET.into(),
+            ..HeatForm::default()
+        }
     }
 
-    fn example() -> Self {
-        HeatForm::example()
+    /// 12 Gcal, a quarter shared by area; C (10 m²) is disconnected and pays only the common part:
+    /// 0.25 × 12 × 10/100 = 0.3 Gcal.
+    fn example() -> HeatForm {
+        HeatForm {
+            csrf: String::new(),
+            rule_set: DEFAULT_HEAT_RULE_SET.into(),
+            heat_gcal: "12".into(),
+            tariff_per_gcal: "1523.17".into(),
+            common_share: "0.25".into(),
+            premises: ["A; 60; так", "B; 30; так", "C; 10; ні"].join("\n"),
+        }
+    }
+
+    fn build(&self) -> Built<HeatRequest> {
+        let premises = parse_premises(&self.premises);
+        Built {
+            request: HeatRequest {
+                rule_set: text(&self.rule_set),
+                heat_gcal: number(&self.heat_gcal),
+                tariff_per_gcal: number(&self.tariff_per_gcal),
+                common_share: number(&self.common_share),
+                premises: premises.rows,
+            },
+            field_errors: Vec::new(),
+            line_errors: premises.errors,
+            lines: vec![("premises", premises.lines)],
+        }
     }
 
     fn csrf(&self) -> &str {
         &self.csrf
-    }
-
-    fn build(&self) -> Built<HeatRequest> {
-        HeatForm::build(self)
     }
 
     fn calculate(
@@ -175,17 +110,54 @@ impl CalculatorForm for HeatForm {
         calculate_heat(request, rules)
     }
 
-    fn view(t: Tr, rules: &RuleSetRegistry, response: HeatResponse) -> HeatView {
-        heat_view(t, rules, response)
+    fn view(t: Tr, registry: &RuleSetRegistry, r: HeatResponse) -> HeatView {
+        let used = used_rules(t, registry, &r.rule_set);
+        HeatView {
+            rule_set_title: used.title,
+            currency: used.currency,
+            version: r.version,
+            common_share: r.common_share,
+            premises: r
+                .premises
+                .into_iter()
+                .map(|p| PremiseView {
+                    id: p.id,
+                    heat_gcal: p.heat_gcal,
+                    charge: p.charge,
+                    explanation: t.pick(&p.explanation).to_string(),
+                })
+                .collect(),
+            total_gcal: r.total_gcal,
+            total_charge: r.total_charge,
+            explanation: r
+                .explanation
+                .iter()
+                .map(|e| t.pick(e).to_string())
+                .collect(),
+            rule_set: r.rule_set,
+        }
     }
 
     fn page(
         state: &AppState,
         ctx: &RequestContext,
         staff: Option<&Staff>,
-        form: Self,
+        form: HeatForm,
         outcome: Result<Option<HeatView>, Faults>,
     ) -> AppResult<Response> {
-        heat_page(state, ctx, staff, form, outcome)
+        let t = Tr(ctx.lang);
+        let ok = outcome.is_ok();
+        let (result, faults) = match outcome {
+            Ok(r) => (r, Faults::default()),
+            Err(f) => (None, f),
+        };
+        let page = HeatPage {
+            chrome: Chrome::new(ctx, staff),
+            rule_sets: rule_set_choices(t, state.rules.iter(), &form.rule_set),
+            form,
+            faults,
+            result,
+        };
+        Ok(with_status(render(&page)?, ok))
     }
 }

@@ -33,10 +33,46 @@ pub struct HotWaterForm {
     interruptions: String,
 }
 
-impl HotWaterForm {
+struct AmountLine {
+    label: String,
+    amount: String,
+    explanation: String,
+}
+
+pub(crate) struct HotWaterView {
+    rule_set: String,
+    rule_set_title: String,
+    version: u32,
+    currency: String,
+    charge: String,
+    total: String,
+    lines: Vec<AmountLine>,
+    explanation: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "calculators/hot_water.html")]
+struct HotWaterPage {
+    chrome: Chrome,
+    form: HotWaterForm,
+    rule_sets: Vec<Choice>,
+    kinds: Vec<Identifier>,
+    faults: Faults,
+    result: Option<HotWaterView>,
+}
+
+impl CalculatorForm for HotWaterForm {
+    type Request = HotWaterRequest;
+    type Response = HotWaterResponse;
+    type View = HotWaterView;
+
+    fn blank() -> Self {
+        HotWaterForm::default()
+    }
+
     /// RULES.md §5: ten day hours at 54 °C, four night hours at 49 °C, 36 hours below 40 °C, plus one
     /// planned interruption short enough to be allowed. Total 14.26 + 31.50 = 45.76.
-    pub(super) fn example() -> HotWaterForm {
+    fn example() -> HotWaterForm {
         let mut readings = Vec::new();
         for h in 10..20 {
             readings.push(format!("2024-04-02T{h:02}:00; 54; 0.3"));
@@ -63,7 +99,7 @@ impl HotWaterForm {
         }
     }
 
-    pub(super) fn build(&self) -> Built<HotWaterRequest> {
+    fn build(&self) -> Built<HotWaterRequest> {
         let readings = parse_readings(&self.readings);
         let interruptions = parse_interruptions(&self.interruptions);
         let mut line_errors = readings.errors;
@@ -88,115 +124,9 @@ impl HotWaterForm {
             ],
         }
     }
-}
-
-struct AmountLine {
-    label: String,
-    amount: String,
-    explanation: String,
-}
-
-pub(crate) struct HotWaterView {
-    rule_set: String,
-    rule_set_title: String,
-    version: u32,
-    currency: String,
-    charge: String,
-    total: String,
-    lines: Vec<AmountLine>,
-    explanation: Vec<String>,
-}
-
-fn hot_water_view(t: Tr, registry: &RuleSetRegistry, r: HotWaterResponse) -> HotWaterView {
-    let used = used_rules(t, registry, &r.rule_set);
-    HotWaterView {
-        rule_set_title: used.title,
-        currency: used.currency,
-        version: r.version,
-        charge: r.charge,
-        total: r.total,
-        lines: r
-            .lines
-            .into_iter()
-            .map(|l| AmountLine {
-                label: t.get(&format!("calc.kind.{}", l.kind.id())),
-                amount: l.amount,
-                explanation: t.pick(&l.explanation).to_string(),
-            })
-            .collect(),
-        explanation: r
-            .explanation
-            .iter()
-            .map(|e| t.pick(e).to_string())
-            .collect(),
-        rule_set: r.rule_set,
-    }
-}
-
-#[derive(Template)]
-#[template(path = "calculators/hot_water.html")]
-struct HotWaterPage {
-    chrome: Chrome,
-    form: HotWaterForm,
-    rule_sets: Vec<Choice>,
-    kinds: Vec<Identifier>,
-    faults: Faults,
-    result: Option<HotWaterView>,
-}
-
-fn hot_water_page(
-    state: &AppState,
-    ctx: &RequestContext,
-    staff: Option<&Staff>,
-    form: HotWaterForm,
-    outcome: Result<Option<HotWaterView>, Faults>,
-) -> AppResult<Response> {
-    let t = Tr(ctx.lang);
-    let ok = outcome.is_ok();
-    let (result, faults) = match outcome {
-        Ok(r) => (r, Faults::default()),
-        Err(f) => (None, f),
-    };
-    let page = HotWaterPage {
-        chrome: Chrome::new(ctx, staff),
-        rule_sets: rule_set_choices(
-            t,
-            state.rules.iter().filter(|rs| rs.hot_water.is_some()),
-            &form.rule_set,
-        ),
-        kinds: ["planned", "accident", "dead_end_accident"]
-            .into_iter()
-            .map(|id| Identifier {
-                id,
-                label: t.get(&format!("calc.interruption.{id}")),
-            })
-            .collect(),
-        form,
-        faults,
-        result,
-    };
-    Ok(with_status(render(&page)?, ok))
-}
-
-impl CalculatorForm for HotWaterForm {
-    type Request = HotWaterRequest;
-    type Response = HotWaterResponse;
-    type View = HotWaterView;
-
-    fn blank() -> Self {
-        HotWaterForm::default()
-    }
-
-    fn example() -> Self {
-        HotWaterForm::example()
-    }
 
     fn csrf(&self) -> &str {
         &self.csrf
-    }
-
-    fn build(&self) -> Built<HotWaterRequest> {
-        HotWaterForm::build(self)
     }
 
     fn calculate(
@@ -206,17 +136,63 @@ impl CalculatorForm for HotWaterForm {
         calculate_hot_water(request, rules)
     }
 
-    fn view(t: Tr, rules: &RuleSetRegistry, response: HotWaterResponse) -> HotWaterView {
-        hot_water_view(t, rules, response)
+    fn view(t: Tr, registry: &RuleSetRegistry, r: HotWaterResponse) -> HotWaterView {
+        let used = used_rules(t, registry, &r.rule_set);
+        HotWaterView {
+            rule_set_title: used.title,
+            currency: used.currency,
+            version: r.version,
+            charge: r.charge,
+            total: r.total,
+            lines: r
+                .lines
+                .into_iter()
+                .map(|l| AmountLine {
+                    label: t.get(&format!("calc.kind.{}", l.kind.id())),
+                    amount: l.amount,
+                    explanation: t.pick(&l.explanation).to_string(),
+                })
+                .collect(),
+            explanation: r
+                .explanation
+                .iter()
+                .map(|e| t.pick(e).to_string())
+                .collect(),
+            rule_set: r.rule_set,
+        }
     }
 
     fn page(
         state: &AppState,
         ctx: &RequestContext,
         staff: Option<&Staff>,
-        form: Self,
+        form: HotWaterForm,
         outcome: Result<Option<HotWaterView>, Faults>,
     ) -> AppResult<Response> {
-        hot_water_page(state, ctx, staff, form, outcome)
+        let t = Tr(ctx.lang);
+        let ok = outcome.is_ok();
+        let (result, faults) = match outcome {
+            Ok(r) => (r, Faults::default()),
+            Err(f) => (None, f),
+        };
+        let page = HotWaterPage {
+            chrome: Chrome::new(ctx, staff),
+            rule_sets: rule_set_choices(
+                t,
+                state.rules.iter().filter(|rs| rs.hot_water.is_some()),
+                &form.rule_set,
+            ),
+            kinds: ["planned", "accident", "dead_end_accident"]
+                .into_iter()
+                .map(|id| Identifier {
+                    id,
+                    label: t.get(&format!("calc.interruption.{id}")),
+                })
+                .collect(),
+            form,
+            faults,
+            result,
+        };
+        Ok(with_status(render(&page)?, ok))
     }
 }

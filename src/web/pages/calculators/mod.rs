@@ -189,6 +189,7 @@ mod tests {
     use super::absence::AbsenceForm;
     use super::heat::HeatForm;
     use super::hot_water::HotWaterForm;
+    use super::page::CalculatorForm;
     use crate::domain::rules::{
         RuleSetRegistry, calculate_absence, calculate_heat, calculate_hot_water,
     };
