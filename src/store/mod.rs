@@ -19,7 +19,7 @@ use crate::config::Config;
 /// page reads proceed while one writer holds the lock; writers wait up to 5 s instead of
 /// failing at once.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    let url = normalize_sqlite_url(&config.database_url);
+    let url = config.database_url.trim().to_string();
     let is_sqlite = url.starts_with("sqlite:");
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let pool = config.db_pool.unwrap_or(match (is_sqlite, in_memory) {
@@ -49,11 +49,6 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         });
     }
     Database::connect(opts).await
-}
-
-/// `sqlite://cherga.db` and `sqlite:cherga.db` both name a file relative to the working directory.
-fn normalize_sqlite_url(url: &str) -> String {
-    url.trim().to_string()
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

@@ -52,7 +52,7 @@ fn url_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
+fn bearer_token(parts: &Parts) -> Option<&str> {
     parts
         .headers
         .get(AUTHORIZATION)?
@@ -60,6 +60,23 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .ok()?
         .strip_prefix("Bearer ")
         .map(str::trim)
+}
+
+/// The session token of a request: an API client's bearer token, else the browser's cookie.
+pub fn session_token(parts: &Parts) -> Option<&str> {
+    bearer_token(parts).or_else(|| cookie_value(&parts.headers, SESSION_COOKIE))
+}
+
+/// The signed-in staff member of a request, if its token names a live session.
+async fn load_staff(parts: &Parts, state: &AppState) -> Result<Option<Staff>, sea_orm::DbErr> {
+    let Some(token) = session_token(parts) else {
+        return Ok(None);
+    };
+    let session = crate::store::staff::find_session(&state.db, token).await?;
+    Ok(session.map(|session| Staff {
+        user: session.user.clone(),
+        session,
+    }))
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -72,16 +89,7 @@ impl FromRequestParts<AppState> for Staff {
         let ctx = RequestContext::from_request_parts(parts, state)
             .await
             .unwrap_or_else(|never| match never {});
-        let token = bearer_token(parts)
-            .or_else(|| cookie_value(&parts.headers, SESSION_COOKIE))
-            .map(str::to_string);
-        let session = match token {
-            Some(t) => crate::store::staff::find_session(&state.db, &t)
-                .await
-                .map_err(AppError::from)?,
-            None => None,
-        };
-        let Some(session) = session else {
+        let Some(staff) = load_staff(parts, state).await.map_err(AppError::from)? else {
             return Err(if ctx.wants_html {
                 AuthRejection::SignIn { next: ctx.path }
             } else {
@@ -91,7 +99,7 @@ impl FromRequestParts<AppState> for Staff {
         // A cookie rides along on cross-site requests; an API call that changes something
         // with it must also echo the CSRF cookie in a header, which another site cannot read.
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if session.kind == SessionKind::Cookie
+        if staff.session.kind == SessionKind::Cookie
             && unsafe_method
             // The context keeps the full path: inside the nested API router it is stripped.
             && ctx.path.starts_with("/api/")
@@ -103,10 +111,7 @@ impl FromRequestParts<AppState> for Staff {
                 .unwrap_or("");
             super::context::check_csrf(&ctx, header)?;
         }
-        Ok(Staff {
-            user: session.user.clone(),
-            session,
-        })
+        Ok(staff)
     }
 }
 
@@ -145,19 +150,6 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        let token = bearer_token(parts)
-            .or_else(|| cookie_value(&parts.headers, SESSION_COOKIE))
-            .map(str::to_string);
-        let Some(token) = token else {
-            return Ok(None);
-        };
-        let session = crate::store::staff::find_session(&state.db, &token)
-            .await
-            .ok()
-            .flatten();
-        Ok(session.map(|session| Staff {
-            user: session.user.clone(),
-            session,
-        }))
+        Ok(load_staff(parts, state).await.ok().flatten())
     }
 }

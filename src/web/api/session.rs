@@ -101,11 +101,7 @@ pub async fn delete(
     _staff: Staff,
     parts: Parts,
 ) -> AppResult<StatusCode> {
-    let token = crate::web::auth::bearer_token(&parts)
-        .or_else(|| {
-            crate::web::context::cookie_value(&parts.headers, crate::web::auth::SESSION_COOKIE)
-        })
-        .ok_or(AppError::Unauthorized)?;
+    let token = crate::web::auth::session_token(&parts).ok_or(AppError::Unauthorized)?;
     staff::end_session(&state.db, token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
