@@ -1,4 +1,4 @@
-//! Interface strings for templates, from `locales/app.yml` through rust-i18n.
+//! Interface strings for templates, from `locales/*.yml` (one file per area) through rust-i18n.
 
 use crate::domain::lang::{Lang, Text};
 
@@ -23,7 +23,17 @@ mod tests {
 
     #[test]
     fn every_key_has_both_languages() {
-        let yaml = include_str!("../../locales/app.yml");
+        // why: each area keeps its strings in its own file (`locales/<area>.yml`), so every
+        // file in the folder is checked, not only app.yml.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let mut yaml = String::new();
+        for entry in std::fs::read_dir(&dir).expect("locales folder") {
+            let path = entry.expect("locale file").path();
+            if path.extension().is_some_and(|e| e == "yml") {
+                yaml.push_str(&std::fs::read_to_string(&path).expect("readable locale file"));
+                yaml.push('\n');
+            }
+        }
         let keys: Vec<&str> = yaml
             .lines()
             .filter(|l| !l.starts_with(' ') && !l.starts_with('_') && l.ends_with(':'))
