@@ -46,6 +46,13 @@ pub enum AppError {
     Forbidden,
     #[error("too many requests")]
     TooManyRequests,
+    /// A form sent with a missing or stale CSRF token: the page was open too long or the cookie
+    /// was lost. 403, but said as what it is, not as a missing permission.
+    #[error("form expired")]
+    FormExpired,
+    /// A request body over the size limit: 413.
+    #[error("payload too large: {}", .0.en)]
+    TooLarge(Text),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -92,6 +99,8 @@ impl AppError {
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::FormExpired => StatusCode::FORBIDDEN,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -107,6 +116,8 @@ impl AppError {
             AppError::BadCredentials => "bad_credentials",
             AppError::Forbidden => "forbidden",
             AppError::TooManyRequests => "too_many_requests",
+            AppError::FormExpired => "form_expired",
+            AppError::TooLarge(_) => "too_large",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -117,6 +128,7 @@ impl AppError {
             AppError::NotFound(t)
             | AppError::BadRequest(t)
             | AppError::Conflict(t)
+            | AppError::TooLarge(t)
             | AppError::Invalid { message: t, .. } => t.clone(),
             AppError::Unauthorized => Text::new(
                 "Потрібно увійти як працівник центру.",
@@ -133,6 +145,10 @@ impl AppError {
             AppError::TooManyRequests => Text::new(
                 "Забагато запитів. Спробуйте трохи пізніше.",
                 "Too many requests. Please try again a little later.",
+            ),
+            AppError::FormExpired => Text::new(
+                "Форма застаріла: її захисний ключ не збігається (сторінку відкрито давно або cookie видалено). Оновіть сторінку й надішліть ще раз.",
+                "The form has expired: its security token does not match (the page was open too long or the cookie was removed). Reload the page and send it again.",
             ),
             AppError::Unavailable(_) => Text::new(
                 "Сервіс тимчасово недоступний.",

@@ -66,9 +66,17 @@ fn valid_token(t: &str) -> bool {
     t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// `?lang=en` (or `uk`) in a link: that language now, and remembered as if switched.
+fn query_lang(uri: &axum::http::Uri) -> Option<Lang> {
+    form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| Lang::parse(&v))
+}
+
 pub async fn middleware(mut req: Request, next: Next) -> Response {
+    let from_query = query_lang(req.uri());
     let headers = req.headers();
-    let lang = negotiate_lang(headers);
+    let lang = from_query.unwrap_or_else(|| negotiate_lang(headers));
     let existing = cookie_value(headers, CSRF_COOKIE)
         .filter(|t| valid_token(t))
         .map(str::to_string);
@@ -95,6 +103,16 @@ pub async fn middleware(mut req: Request, next: Next) -> Response {
             as_app_error(resp).await
         })
         .await;
+    if let Some(l) = from_query {
+        // why: a shared English link keeps showing English as the reader goes on.
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            l.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(SET_COOKIE, v);
+        }
+    }
     if set_csrf {
         let cookie = format!("{CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Strict");
         if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -144,23 +162,15 @@ async fn as_app_error(resp: Response) -> Response {
     if !(status.is_client_error() && plain) {
         return resp;
     }
-    let status_code = status;
     let bytes = axum::body::to_bytes(resp.into_body(), 4096)
         .await
         .unwrap_or_default();
     let detail = String::from_utf8_lossy(&bytes).trim().to_string();
-    let text = crate::domain::lang::Text::new(
-        format!("Некоректний запит: {detail}"),
-        format!("Invalid request: {detail}"),
-    );
-    let err = match status_code {
-        StatusCode::UNPROCESSABLE_ENTITY => crate::error::AppError::invalid(text),
-        StatusCode::NOT_FOUND => crate::error::AppError::NotFound(text),
-        _ => crate::error::AppError::BadRequest(text),
-    };
+    // why: the detail is serde's or axum's English; only the field it names is kept.
+    let err = crate::web::rejection::from_plain(status, &detail);
     let mut out = err.into_response();
-    if status_code != StatusCode::UNPROCESSABLE_ENTITY && status_code != StatusCode::NOT_FOUND {
-        *out.status_mut() = status_code;
+    if out.status() != status && status != StatusCode::UNPROCESSABLE_ENTITY {
+        *out.status_mut() = status;
     }
     out
 }
@@ -170,7 +180,7 @@ pub fn check_csrf(ctx: &RequestContext, submitted: &str) -> Result<(), crate::er
     if !ctx.csrf.is_empty() && crate::security::constant_time_eq(&ctx.csrf, submitted) {
         Ok(())
     } else {
-        Err(crate::error::AppError::Forbidden)
+        Err(crate::error::AppError::FormExpired)
     }
 }
 
@@ -202,6 +212,16 @@ mod tests {
         assert_eq!(negotiate_lang(&h), Lang::Uk);
         h.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("de-DE"));
         assert_eq!(negotiate_lang(&h), Lang::Uk);
+    }
+
+    #[test]
+    fn query_names_the_language() {
+        let uri: axum::http::Uri = "/calculators/?example=1&lang=en".parse().unwrap();
+        assert_eq!(query_lang(&uri), Some(Lang::En));
+        let uri: axum::http::Uri = "/?lang=xx".parse().unwrap();
+        assert_eq!(query_lang(&uri), None);
+        let uri: axum::http::Uri = "/".parse().unwrap();
+        assert_eq!(query_lang(&uri), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod context;
 pub mod i18n;
 pub mod ops;
 pub mod pages;
+pub mod rejection;
 
 use std::time::Duration;
 

@@ -272,20 +272,12 @@ async fn bad_input_is_422_with_field_names_in_the_users_language() {
     let body = json!({"heat_gcal": "10", "tariff_per_gcal": "100", "premises": [{"id": "1", "area_m2": 50, "connected": "maybe"}]});
     let r = app.json(Method::POST, HEAT, &body, &[EN]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(
-        r.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("wrong shape")
-    );
+    assert_eq!(fields(&r.json()), ["premises[0].connected"], "{}", r.body);
+    assert!(r.body.contains("true or false"), "{}", r.body);
     let r = app.json(Method::POST, HEAT, &body, &[UK]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        r.json()["message"]
-            .as_str()
-            .unwrap()
-            .contains("неправильну форму")
-    );
+    assert!(r.body.contains("true або false"), "{}", r.body);
+    assert!(r.body.contains("premises[0].connected"), "{}", r.body);
     let body = json!({"rule_set": "ua-zaporizhzhia-2023", "registered_persons": "three"});
     let r = app.json(Method::POST, ABSENCE, &body, &[]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -519,7 +511,7 @@ async fn page_post_with_a_malformed_line_is_422_with_the_error() {
 #[tokio::test]
 async fn page_post_without_csrf_is_403() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let (_, cookies) = csrf(&app, PAGES[2]).await;
+    let (token, cookies) = csrf(&app, PAGES[2]).await;
     for path in PAGES {
         let r = app
             .form(path, &[("heat_gcal", "12"), ("csrf", "")], &cookies)
@@ -528,6 +520,158 @@ async fn page_post_without_csrf_is_403() {
         let r = app.form(path, &[("heat_gcal", "12")], "").await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
     }
+    // A stale cookie: the form comes back with the data, a fresh token and the reason, not
+    // "your role does not allow this action".
+    let r = app
+        .form(
+            PAGES[2],
+            &[
+                ("csrf", &token),
+                ("heat_gcal", "12.5"),
+                ("tariff_per_gcal", "1523.17"),
+            ],
+            "cherga_csrf=1111111111111111111111111111111111111111111111111111111111111111",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("Форма застаріла"), "{}", r.body);
+    assert!(!r.body.contains("Ваша роль"), "{}", r.body);
+    assert!(r.body.contains("value=\"12.5\""), "{}", r.body);
+    assert!(r.body.contains("value=\"1523.17\""), "{}", r.body);
+    assert!(
+        r.body
+            .contains("value=\"1111111111111111111111111111111111111111111111111111111111111111\""),
+        "the page carries the cookie's token: {}",
+        r.body
+    );
+    // No cookie at all: a new one is set and the page carries it, in English when asked.
+    let req = axum::http::Request::post(PAGES[2])
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("accept-language", "en")
+        .body(axum::body::Body::from("csrf=abc&heat_gcal=7"))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let fresh = r.cookie("cherga_csrf").expect("a fresh csrf cookie");
+    assert!(r.body.contains(&format!("value=\"{fresh}\"")), "{}", r.body);
+    assert!(r.body.contains("The form has expired"), "{}", r.body);
+    assert!(r.body.contains("value=\"7\""), "{}", r.body);
+    // Sending it again with the fresh token computes.
+    let r = app
+        .form(
+            PAGES[2],
+            &[("csrf", &fresh), ("heat_gcal", "7")],
+            &format!("cherga_csrf={fresh}"),
+        )
+        .await;
+    assert_ne!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    app.finish().await;
+}
+
+/// Item 6 of issue 9: every API error is the project's own text, in the request's language,
+/// naming the field; no serde English, no 309-digit echoes, 413 for a body over the limit.
+#[tokio::test]
+async fn api_errors_are_our_own_words() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let raw = |body: &'static str, lang: &'static str| {
+        axum::http::Request::post(HEAT)
+            .header("content-type", "application/json")
+            .header("accept-language", lang)
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    // Truncated JSON: 400, Ukrainian, no serde text.
+    let r = app.send(raw("{\"heat_gcal\": ", "uk")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.json()["error"], "bad_request", "{}", r.body);
+    assert!(r.body.contains("не є коректним JSON"), "{}", r.body);
+    for leak in ["EOF", "Failed to parse", "serde", "expected"] {
+        assert!(!r.body.contains(leak), "{leak}: {}", r.body);
+    }
+    // A number given as an object: 422 naming the field, not "untagged enum NumberInput".
+    let r = app.send(raw("{\"heat_gcal\": {}}", "uk")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(fields(&r.json()), ["heat_gcal"], "{}", r.body);
+    assert!(r.body.contains("потрібне число"), "{}", r.body);
+    assert!(!r.body.contains("untagged"), "{}", r.body);
+    // An unknown field: 422 with `fields`.
+    let r = app
+        .send(raw("{\"heat_gcal\": 1, \"colour\": \"red\"}", "en"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(fields(&r.json()), ["colour"], "{}", r.body);
+    assert!(
+        message_for(&r.json(), "colour").contains("no such field"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .send(raw(
+            "{\"premises\": [{\"id\": \"A\", \"colour\": 1}]}",
+            "uk",
+        ))
+        .await;
+    assert_eq!(fields(&r.json()), ["premises[0].colour"], "{}", r.body);
+    assert!(r.body.contains("такого поля немає"), "{}", r.body);
+    // Too large a number: "too large", not "not a number", and no 309-digit echo.
+    let r = app
+        .send(raw(
+            "{\"heat_gcal\": 1e308, \"tariff_per_gcal\": 1, \"premises\": [{\"id\": \"A\", \"area_m2\": 1, \"connected\": true}]}",
+            "en",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let m = message_for(&r.json(), "heat_gcal").to_string();
+    assert!(m.contains("too large"), "{}", r.body);
+    assert!(!m.contains("not a number"), "{}", r.body);
+    assert!(m.len() < 100, "{}", r.body);
+    assert!(!r.body.contains("0000000000000000000000"), "{}", r.body);
+    let r = app.send(raw("{\"heat_gcal\": 1e400}", "uk")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(fields(&r.json()), ["heat_gcal"], "{}", r.body);
+    // A body over the limit: 413 in the user's language.
+    let big = format!("{{\"premises\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    let req = axum::http::Request::post(HEAT)
+        .header("content-type", "application/json")
+        .header("accept-language", "uk")
+        .body(axum::body::Body::from(big))
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert_eq!(r.json()["error"], "too_large", "{}", r.body);
+    assert!(r.body.contains("завелике"), "{}", r.body);
+    assert!(!r.body.contains("length limit"), "{}", r.body);
+    // The OpenAPI text has no rustdoc link syntax.
+    let r = app.get("/api/openapi.json").await;
+    assert!(!r.body.contains("[`"), "rustdoc link in the OpenAPI text");
+    app.finish().await;
+}
+
+/// `?lang=en` is honoured on any page and remembered in the cookie.
+#[tokio::test]
+async fn lang_query_switches_and_sticks() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for path in [
+        "/calculators/?lang=en",
+        "/?lang=en",
+        "/calculators/temporary-absence?example=1&lang=en",
+    ] {
+        let r = app.get_with(path, &[("accept", "text/html"), UK]).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(r.body.contains("<html lang=\"en\">"), "{path}: {}", r.body);
+        assert_eq!(r.cookie("cherga_lang").as_deref(), Some("en"), "{path}");
+    }
+    let r = app
+        .get_with(
+            "/calculators/?lang=uk",
+            &[("accept", "text/html"), ("cookie", "cherga_lang=en")],
+        )
+        .await;
+    assert!(r.body.contains("<html lang=\"uk\">"), "{}", r.body);
+    let r = app.get_with("/api/v1/nope?lang=en", &[UK]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("was not found"), "{}", r.body);
     app.finish().await;
 }
 

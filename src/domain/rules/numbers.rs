@@ -27,6 +27,10 @@ impl NumberInput {
             NumberInput::Int(i) => i.to_string(),
             // why: f64's Display prints the shortest text that reads back to the same number, so a JSON
             // 3.6 becomes "3.6", not 3.600000000000000088817841970012523.
+            // A huge or tiny float is written in exponent form ("1e308"), not as 309 digits.
+            NumberInput::Float(f) if *f != 0.0 && (f.abs() >= 1e16 || f.abs() < 1e-9) => {
+                format!("{f:e}")
+            }
             NumberInput::Float(f) => f.to_string(),
             NumberInput::Text(s) => s.clone(),
         }
@@ -42,10 +46,39 @@ impl From<&str> for NumberInput {
 /// Parses a decimal number from text ("3.6", "3,6", "1e-2"); no NaN, no infinity.
 pub fn parse_decimal(input: &str) -> Result<Decimal, Text> {
     let s = input.trim().replace(',', ".");
+    let shown = echo(input.trim());
     let bad = || {
+        if looks_numeric(&s) {
+            // why: text shaped like a number that Decimal cannot hold is too large or too precise,
+            // not "not a number".
+            let exponent = s
+                .split(['e', 'E'])
+                .nth(1)
+                .and_then(|e| e.parse::<i64>().ok())
+                .unwrap_or(0);
+            let int_digits = s
+                .split(['e', 'E'])
+                .next()
+                .unwrap_or("")
+                .split('.')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches(['-', '+', '0'])
+                .len() as i64;
+            if exponent + int_digits > 20 {
+                return Text::new(
+                    format!("Число «{shown}» завелике."),
+                    format!("The number \"{shown}\" is too large."),
+                );
+            }
+            return Text::new(
+                format!("Число «{shown}» має забагато знаків після коми."),
+                format!("The number \"{shown}\" has too many decimal places."),
+            );
+        }
         Text::new(
-            format!("«{input}» — не число."),
-            format!("\"{input}\" is not a number."),
+            format!("«{shown}» — не число."),
+            format!("\"{shown}\" is not a number."),
         )
     };
     if s.is_empty() {
@@ -62,6 +95,33 @@ pub fn parse_decimal(input: &str) -> Result<Decimal, Text> {
         return Err(bad());
     };
     Ok(parsed.normalize())
+}
+
+/// At most 40 characters of a resident's input, for quoting it in a message.
+fn echo(s: &str) -> String {
+    if s.chars().count() <= 40 {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    }
+}
+
+/// Digits with an optional sign, one decimal point and an optional exponent.
+fn looks_numeric(s: &str) -> bool {
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (s, None),
+    };
+    let m = mantissa.trim_start_matches(['-', '+']);
+    let digits_ok = !m.is_empty()
+        && m.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && m.bytes().filter(|b| *b == b'.').count() <= 1
+        && m.bytes().any(|b| b.is_ascii_digit());
+    let exp_ok = exponent.is_none_or(|e| {
+        let e = e.trim_start_matches(['-', '+']);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    digits_ok && exp_ok
 }
 
 /// Parses a non-negative quantity no larger than [`MAX_QUANTITY`].
@@ -112,6 +172,22 @@ pub fn fixed(d: Decimal, dp: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_numbers_are_too_large_not_not_a_number() {
+        let e = parse_quantity(&NumberInput::Float(1e308)).unwrap_err();
+        assert!(e.en.contains("too large"), "{e:?}");
+        assert!(e.en.len() < 80, "{e:?}");
+        let e = parse_decimal(&"9".repeat(400)).unwrap_err();
+        assert!(e.en.contains("too large"), "{e:?}");
+        assert!(e.uk.contains("завелике"), "{e:?}");
+        assert!(e.en.chars().count() < 80, "{e:?}");
+        let e = parse_decimal("0.0000000000000000000000000000000001").unwrap_err();
+        assert!(e.en.contains("decimal places"), "{e:?}");
+        let e = parse_decimal("abc").unwrap_err();
+        assert!(e.en.contains("not a number"), "{e:?}");
+        assert_eq!(NumberInput::Float(3.6).as_text(), "3.6");
+    }
 
     #[test]
     fn parses_exactly() {

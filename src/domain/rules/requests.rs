@@ -104,7 +104,7 @@ pub struct ChargeRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeatRequest {
-    /// Optional; [`DEFAULT_HEAT_RULE_SET`] when absent.
+    /// Optional; `ua-zaporizhzhia-2023` when absent.
     pub rule_set: Option<String>,
     pub heat_gcal: Option<NumberInput>,
     pub tariff_per_gcal: Option<NumberInput>,

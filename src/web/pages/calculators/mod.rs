@@ -68,6 +68,19 @@ impl Faults {
         (!msgs.is_empty()).then(|| msgs.join(" "))
     }
 
+    /// The one fault of a form whose CSRF token did not match: the data is kept and the page
+    /// carries a fresh token, so sending it again works.
+    pub(crate) fn expired(t: Tr) -> Faults {
+        Faults {
+            list: vec![ErrorView {
+                target: "calc-form".into(),
+                label: t.get("calc.expired.label"),
+                message: t.get("calc.expired.message"),
+                line: 0,
+            }],
+        }
+    }
+
     /// Whether an input has a fault, so the template can mark it `aria-invalid`.
     fn has(&self, target: &str) -> bool {
         self.list.iter().any(|e| e.target == target)

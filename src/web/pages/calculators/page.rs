@@ -58,8 +58,14 @@ pub(crate) async fn submit<F: CalculatorForm>(
     staff: Option<Staff>,
     axum::Form(form): axum::Form<F>,
 ) -> AppResult<Response> {
-    check_csrf(&ctx, form.csrf())?;
     let t = Tr(ctx.lang);
+    // why: a missing or stale CSRF cookie is an old page, not a missing permission; the resident
+    // gets the form back with what they typed and a fresh token instead of a bare 403.
+    if check_csrf(&ctx, form.csrf()).is_err() {
+        let mut resp = F::page(&state, &ctx, staff.as_ref(), form, Err(Faults::expired(t)))?;
+        *resp.status_mut() = axum::http::StatusCode::FORBIDDEN;
+        return Ok(resp);
+    }
     let built = form.build();
     let outcome = outcome(t, &built, |q| F::calculate(q, &state.rules))
         .map(|r| Some(F::view(t, &state.rules, r)));
