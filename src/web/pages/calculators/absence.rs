@@ -233,7 +233,7 @@ impl CalculatorForm for AbsenceForm {
                 .into_iter()
                 .map(|g| Choice {
                     value: g.id().to_string(),
-                    label: format!("{} ({})", t.pick(&g.name()), g.id()),
+                    label: t.pick(&g.name()).to_string(),
                     selected: g.id() == form.ground.trim(),
                 })
                 .collect(),
