@@ -360,9 +360,40 @@ async fn pages_render_in_both_languages() {
     }
     // Services and grounds as identifiers with their names.
     let r = app.get_with(PAGES[1], &[("accept", "text/html"), EN]).await;
-    assert!(r.body.contains("<code>cold_water</code>"));
+    assert!(
+        r.body.contains("<option value=\"cold_water\">"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("cold water"));
     assert!(r.body.contains("value=\"inpatient\""));
+    // Selects show names, not codes; the English example has no Ukrainian in its rows.
+    assert!(!r.body.contains("(inpatient)"), "{}", r.body);
+    let r = app
+        .get_with(
+            &format!("{}?example=1", PAGES[1]),
+            &[("accept", "text/html"), EN],
+        )
+        .await;
+    assert!(!r.body.contains("ні"), "{}", r.body);
+    assert!(
+        r.body.contains("<option value=\"no\" selected>no</option>"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("type=\"month\""), "{}", r.body);
+    let r = app
+        .get_with(
+            &format!("{}?example=1", PAGES[0]),
+            &[("accept", "text/html"), UK],
+        )
+        .await;
+    for machine in ["T10:00", "Europe/Kyiv</", ">planned<"] {
+        assert!(!r.body.contains(machine), "{machine}: {}", r.body);
+    }
+    assert!(r.body.contains("type=\"time\""), "{}", r.body);
+    assert!(r.body.contains("планова перерва"), "{}", r.body);
+    assert!(r.body.contains("Київ, Україна"), "{}", r.body);
     app.finish().await;
 }
 
@@ -379,17 +410,27 @@ async fn page_posts_compute_and_show_the_result() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (token, cookies) = csrf(&app, PAGES[2]).await;
     // 12 Gcal × 1523.17 = 18278.04 in all; C (disconnected, 10 of 100 m²) gets 0.25 × 12 × 0.1 = 0.3.
+    let mut fields = pairs(&[
+        ("csrf", &token),
+        ("rule_set", "ua-zaporizhzhia-2023"),
+        ("heat_gcal", "12"),
+        ("tariff_per_gcal", "1523.17"),
+        ("common_share", "0,25"),
+    ]);
+    fields.extend(rows(
+        "premises",
+        &["id", "area_m2", "connected"],
+        &[
+            &["A", "60", "yes"],
+            &["B", "30", "yes"],
+            &["", "", "no"],
+            &["C", "10", "no"],
+        ],
+    ));
     let r = app
         .form(
             PAGES[2],
-            &[
-                ("csrf", &token),
-                ("rule_set", "ua-zaporizhzhia-2023"),
-                ("heat_gcal", "12"),
-                ("tariff_per_gcal", "1523.17"),
-                ("common_share", "0,25"),
-                ("premises", "A; 60; так\r\nB; 30; yes\r\n\r\nC; 10; ні"),
-            ],
+            &borrow(&fields),
             &format!("{cookies}; cherga_lang=en"),
         )
         .await;
@@ -399,40 +440,77 @@ async fn page_posts_compute_and_show_the_result() {
     assert!(r.body.contains("ua-zaporizhzhia-2023"));
     assert!(r.body.contains("version 1"));
     assert!(r.body.contains("<th scope=\"row\">C</th>"));
-    // The form stays filled in.
-    assert!(r.body.contains("C; 10; ні"));
+    // The form stays filled in, row by row, with empty rows after it.
+    assert!(
+        r.body.contains(
+            "id=\"premises-4-id\" name=\"premises.id\" type=\"text\" maxlength=\"100\" value=\"C\""
+        ),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("id=\"premises-7-id\""), "{}", r.body);
+    assert!(r.body.contains("id=\"result\""), "{}", r.body);
+    assert!(
+        r.body
+            .contains("action=\"/calculators/heat-allocation#result\""),
+        "{}",
+        r.body
+    );
 
-    // Hot water, the worked example as textarea lines: total 45.76.
-    let mut readings = Vec::new();
+    // Hot water, the worked example as rows of date, hour, temperature, pressure: total 45.76.
+    let mut readings: Vec<Vec<String>> = Vec::new();
     for h in 10..20 {
-        readings.push(format!("2024-04-02T{h:02}:00; 54;"));
+        readings.push(vec![
+            "2024-04-02".into(),
+            format!("{h:02}:00"),
+            "54".into(),
+            "".into(),
+        ]);
     }
     for h in 0..4 {
-        readings.push(format!("2024-04-03T{h:02}:00; 49"));
+        readings.push(vec![
+            "2024-04-03".into(),
+            format!("{h:02}:00:00"),
+            "49".into(),
+            "".into(),
+        ]);
     }
     for day in 20..23 {
         for h in 6..18 {
-            readings.push(format!("2024-04-{day}T{h:02}:00; 30; 0.3"));
+            readings.push(vec![
+                format!("2024-04-{day}"),
+                format!("{h:02}:00"),
+                "30".into(),
+                "0.3".into(),
+            ]);
         }
     }
-    let readings = readings.join("\n");
-    let r = app
-        .form(
-            PAGES[0],
-            &[
-                ("csrf", &token),
-                ("rule_set", "ru-354"),
-                ("month", "2024-04"),
-                ("charge", "792.00"),
-                ("hot_tariff", "220.00"),
-                ("cold_tariff", "45.00"),
-                ("volume_m3", "3.6"),
-                ("readings", &readings),
-                ("interruptions", ""),
-            ],
-            &cookies,
-        )
-        .await;
+    let readings: Vec<Vec<&str>> = readings
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    let readings: Vec<&[&str]> = readings.iter().map(Vec::as_slice).collect();
+    let mut fields = pairs(&[
+        ("csrf", &token),
+        ("rule_set", "ru-354"),
+        ("month", "2024-04"),
+        ("timezone", "Europe/Kyiv"),
+        ("charge", "792.00"),
+        ("hot_tariff", "220.00"),
+        ("cold_tariff", "45.00"),
+        ("volume_m3", "3.6"),
+    ]);
+    fields.extend(rows(
+        "readings",
+        &["date", "time", "temperature_c", "pressure_mpa"],
+        &readings,
+    ));
+    fields.extend(rows(
+        "interruptions",
+        &["start_date", "start_time", "end_date", "end_time", "kind"],
+        &[&["", "", "", "", ""]],
+    ));
+    let r = app.form(PAGES[0], &borrow(&fields), &cookies).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("45.76"));
     assert!(r.body.contains("14.26"));
@@ -440,20 +518,25 @@ async fn page_posts_compute_and_show_the_result() {
     assert!(r.body.contains("ru-354"));
 
     // Absence, refused for 30 days, with the reason.
+    let mut fields = pairs(&[
+        ("csrf", &token),
+        ("rule_set", "ua-zaporizhzhia-2023"),
+        ("application_date", "2024-06-15"),
+        ("from", "2024-05-01"),
+        ("to", "2024-05-30"),
+        ("ground", "inpatient"),
+        ("registered_persons", "4"),
+        ("absent_persons", "1"),
+    ]);
+    fields.extend(rows(
+        "charges",
+        &["month", "service", "amount", "metered"],
+        &[&["2024-05", "gas", "124.00", "no"]],
+    ));
     let r = app
         .form(
             PAGES[1],
-            &[
-                ("csrf", &token),
-                ("rule_set", "ua-zaporizhzhia-2023"),
-                ("application_date", "2024-06-15"),
-                ("from", "2024-05-01"),
-                ("to", "2024-05-30"),
-                ("ground", "inpatient"),
-                ("registered_persons", "4"),
-                ("absent_persons", "1"),
-                ("charges", "2024-05; gas; 124.00; ні"),
-            ],
+            &borrow(&fields),
             &format!("{cookies}; cherga_lang=en"),
         )
         .await;
@@ -463,48 +546,106 @@ async fn page_posts_compute_and_show_the_result() {
     app.finish().await;
 }
 
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A row list's inputs as a browser sends them: every column of every row, in order.
+fn rows(list: &str, columns: &[&str], values: &[&[&str]]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for row in values {
+        for (c, v) in columns.iter().zip(row.iter()) {
+            out.push((format!("{list}.{c}"), v.to_string()));
+        }
+    }
+    out
+}
+
+fn borrow(p: &[(String, String)]) -> Vec<(&str, &str)> {
+    p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 #[tokio::test]
-async fn page_post_with_a_malformed_line_is_422_with_the_error() {
+async fn page_post_with_a_malformed_row_is_422_with_the_error() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let (token, cookies) = csrf(&app, PAGES[2]).await;
-    let fields = [
+    let mut fields = pairs(&[
         ("csrf", token.as_str()),
         ("heat_gcal", "12"),
         ("tariff_per_gcal", "1523.17"),
-        ("premises", "A; 60; так\nB; 30"),
-    ];
-    let r = app.form(PAGES[2], &fields, &cookies).await;
+    ]);
+    fields.extend(rows(
+        "premises",
+        &["id", "area_m2", "connected"],
+        &[&["A", "60", "yes"], &["B", "тридцять", "yes"]],
+    ));
+    let r = app.form(PAGES[2], &borrow(&fields), &cookies).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("role=\"alert\""));
     assert!(r.body.contains("рядок 2"), "{}", r.body);
+    assert!(r.body.contains("href=\"#premises-row-2\""), "{}", r.body);
+    assert!(r.body.contains("id=\"premises-row-2-err\""), "{}", r.body);
     // The form comes back as it was sent.
-    assert!(r.body.contains("A; 60; так\nB; 30</textarea>"));
+    assert!(r.body.contains("value=\"тридцять\""), "{}", r.body);
     let r = app
-        .form(PAGES[2], &fields, &format!("{cookies}; cherga_lang=en"))
+        .form(
+            PAGES[2],
+            &borrow(&fields),
+            &format!("{cookies}; cherga_lang=en"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("Premises, line 2"), "{}", r.body);
+    assert!(r.body.contains("Premises, row 2"), "{}", r.body);
 
-    // A calculator's own fault on a row is named by its textarea line, not its position.
+    // A calculator's own fault on a row is named by its row, blank rows counted.
+    let mut fields = pairs(&[
+        ("csrf", &token),
+        ("rule_set", "ua-zaporizhzhia-2023"),
+        ("application_date", "2024-06-15"),
+        ("from", "2024-05-01"),
+        ("to", "2024-06-09"),
+        ("ground", "inpatient"),
+        ("registered_persons", "4"),
+        ("absent_persons", "1"),
+    ]);
+    fields.extend(rows(
+        "charges",
+        &["month", "service", "amount", "metered"],
+        &[
+            &["2024-05", "gas", "124.00", "no"],
+            &["", "", "", "no"],
+            &["2024-13", "gas", "5", "no"],
+        ],
+    ));
     let r = app
         .form(
             PAGES[1],
-            &[
-                ("csrf", &token),
-                ("rule_set", "ua-zaporizhzhia-2023"),
-                ("application_date", "2024-06-15"),
-                ("from", "2024-05-01"),
-                ("to", "2024-06-09"),
-                ("ground", "inpatient"),
-                ("registered_persons", "4"),
-                ("absent_persons", "1"),
-                ("charges", "2024-05; gas; 124.00; ні\n\n2024-13; gas; 5; no"),
-            ],
+            &borrow(&fields),
             &format!("{cookies}; cherga_lang=en"),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(r.body.contains("Charges, line 3: Month"), "{}", r.body);
+    assert!(r.body.contains("Charges, row 3: Month"), "{}", r.body);
+
+    // A value over the length limit is refused, named, and not echoed in full.
+    let long = "1".repeat(500);
+    let fields = pairs(&[
+        ("csrf", &token),
+        ("heat_gcal", &long),
+        ("tariff_per_gcal", "1"),
+    ]);
+    let r = app
+        .form(
+            PAGES[2],
+            &borrow(&fields),
+            &format!("{cookies}; cherga_lang=en"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("too long"), "{}", r.body);
+    assert!(!r.body.contains(&"1".repeat(101)), "{}", r.body);
     app.finish().await;
 }
 

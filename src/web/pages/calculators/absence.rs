@@ -6,9 +6,11 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::form::Built;
-use super::lines::{parse_charges, persons, text};
 use super::page::CalculatorForm;
-use super::{Choice, Faults, Identifier, rule_set_choices, used_rules, with_status};
+use super::rows::{
+    CHARGES, Column, Input, Row, RowListView, Submitted, parse_charges, persons, row_list, text,
+};
+use super::{Choice, Faults, rule_set_choices, used_rules, with_status, yes_no_options};
 use crate::app::AppState;
 use crate::domain::rules::FieldError;
 use crate::domain::rules::grounds::Ground;
@@ -35,7 +37,8 @@ pub struct AbsenceForm {
     certificate_issued: String,
     registered_persons: String,
     absent_persons: String,
-    charges: String,
+    #[serde(skip)]
+    charges: Vec<Row>,
 }
 
 struct AbsenceLineView {
@@ -66,7 +69,7 @@ struct AbsencePage {
     form: AbsenceForm,
     rule_sets: Vec<Choice>,
     grounds: Vec<Choice>,
-    services: Vec<Identifier>,
+    charges: RowListView,
     faults: Faults,
     result: Option<AbsenceView>,
     checklists: Vec<ChecklistView>,
@@ -112,6 +115,12 @@ impl CalculatorForm for AbsenceForm {
     type Response = AbsenceResponse;
     type View = AbsenceView;
 
+    const LISTS: &'static [&'static str] = &["charges"];
+
+    fn set_rows(&mut self, submitted: &Submitted) {
+        self.charges = submitted.rows("charges", CHARGES);
+    }
+
     fn blank() -> AbsenceForm {
         AbsenceForm {
             rule_set: DEFAULT_HEAT_RULE_SET.into(),
@@ -133,11 +142,13 @@ impl CalculatorForm for AbsenceForm {
             registered_persons: "3".into(),
             absent_persons: "2".into(),
             charges: [
-                "2024-03; cold_water; 93.00; ні",
-                "2024-04; cold_water; 90.00; ні",
-                "2024-04; heating; 1500.00; ні",
+                ["2024-03", "cold_water", "93.00", "no"],
+                ["2024-04", "cold_water", "90.00", "no"],
+                ["2024-04", "heating", "1500.00", "no"],
             ]
-            .join("\n"),
+            .into_iter()
+            .map(|r| r.map(String::from).to_vec())
+            .collect(),
         }
     }
 
@@ -226,7 +237,39 @@ impl CalculatorForm for AbsenceForm {
             Ok(r) => (r, Faults::default()),
             Err(f) => (None, f),
         };
+        let mut services = vec![(String::new(), "—".to_string())];
+        services.extend(
+            Service::ALL
+                .into_iter()
+                .map(|s| (s.id().to_string(), t.pick(&s.name()).to_string())),
+        );
+        let columns = [
+            Column {
+                name: "month",
+                label: t.get("calc.field.month"),
+                input: Input::Typed("month", ""),
+            },
+            Column {
+                name: "service",
+                label: t.get("calc.col.service"),
+                input: Input::Select(services),
+            },
+            Column {
+                name: "amount",
+                label: format!("{}, {}", t.get("calc.abs.charged"), t.get("calc.currency")),
+                input: Input::Typed("text", "decimal"),
+            },
+            Column {
+                name: "metered",
+                label: t.get("calc.col.metered"),
+                input: Input::Select(yes_no_options(t)),
+            },
+        ];
+        let charges = row_list("charges", &columns, &form.charges, |n| {
+            faults.at_line("charges", n)
+        });
         let page = AbsencePage {
+            charges,
             chrome: Chrome::new(ctx, staff),
             rule_sets: rule_set_choices(t, state.rules.iter(), &form.rule_set),
             grounds: Ground::ALL
@@ -235,13 +278,6 @@ impl CalculatorForm for AbsenceForm {
                     value: g.id().to_string(),
                     label: t.pick(&g.name()).to_string(),
                     selected: g.id() == form.ground.trim(),
-                })
-                .collect(),
-            services: Service::ALL
-                .into_iter()
-                .map(|s| Identifier {
-                    id: s.id(),
-                    label: t.pick(&s.name()).to_string(),
                 })
                 .collect(),
             checklists: checklists(t, state, &form.rule_set),
@@ -267,14 +303,15 @@ mod tests {
     fn unreadable_numbers_are_reported_once() {
         let mut form = AbsenceForm::example();
         form.registered_persons = "three".into();
-        form.charges.push_str("\n2024-04; gas");
+        form.charges
+            .push(["2024-04", "gas", "10", ""].map(String::from).to_vec());
         let built = form.build();
         let faults = outcome(Tr(Lang::En), &built, |q| calculate_absence(q, &reg())).unwrap_err();
         let targets: Vec<&str> = faults.list.iter().map(|e| e.target.as_str()).collect();
         assert_eq!(targets, ["registered_persons", "charges"]);
         assert!(faults.list[0].message.contains("three"));
         assert!(
-            faults.list[1].label.contains("line 4"),
+            faults.list[1].label.contains("row 4"),
             "{}",
             faults.list[1].label
         );

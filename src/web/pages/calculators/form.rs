@@ -1,7 +1,7 @@
 //! From a form to a request and back to what the page shows: the faults of both the form and the
 //! calculator, named for a resident.
 
-use super::lines::LineError;
+use super::rows::LineError;
 use super::{ErrorView, Faults};
 use crate::domain::rules::FieldError;
 use crate::web::i18n::Tr;

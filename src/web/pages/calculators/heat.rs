@@ -5,9 +5,11 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::form::Built;
-use super::lines::{number, parse_premises, text};
 use super::page::CalculatorForm;
-use super::{Choice, Faults, rule_set_choices, used_rules, with_status};
+use super::rows::{
+    Column, Input, PREMISES, Row, RowListView, Submitted, number, parse_premises, row_list, text,
+};
+use super::{Choice, Faults, rule_set_choices, used_rules, with_status, yes_no_options};
 use crate::app::AppState;
 use crate::domain::rules::FieldError;
 use crate::domain::rules::requests::{DEFAULT_HEAT_RULE_SET, HeatRequest, HeatResponse};
@@ -26,7 +28,8 @@ pub struct HeatForm {
     heat_gcal: String,
     tariff_per_gcal: String,
     common_share: String,
-    premises: String,
+    #[serde(skip)]
+    premises: Vec<Row>,
 }
 
 struct PremiseView {
@@ -54,6 +57,7 @@ struct HeatPage {
     chrome: Chrome,
     form: HeatForm,
     rule_sets: Vec<Choice>,
+    premises: RowListView,
     faults: Faults,
     result: Option<HeatView>,
 }
@@ -62,6 +66,12 @@ impl CalculatorForm for HeatForm {
     type Request = HeatRequest;
     type Response = HeatResponse;
     type View = HeatView;
+
+    const LISTS: &'static [&'static str] = &["premises"];
+
+    fn set_rows(&mut self, submitted: &Submitted) {
+        self.premises = submitted.rows("premises", PREMISES);
+    }
 
     fn blank() -> HeatForm {
         HeatForm {
@@ -79,7 +89,10 @@ impl CalculatorForm for HeatForm {
             heat_gcal: "12".into(),
             tariff_per_gcal: "1523.17".into(),
             common_share: "0.25".into(),
-            premises: ["A; 60; так", "B; 30; так", "C; 10; ні"].join("\n"),
+            premises: [["A", "60", "yes"], ["B", "30", "yes"], ["C", "10", "no"]]
+                .into_iter()
+                .map(|r| r.map(String::from).to_vec())
+                .collect(),
         }
     }
 
@@ -151,7 +164,28 @@ impl CalculatorForm for HeatForm {
             Ok(r) => (r, Faults::default()),
             Err(f) => (None, f),
         };
+        let columns = [
+            Column {
+                name: "id",
+                label: t.get("calc.col.premise"),
+                input: Input::Typed("text", ""),
+            },
+            Column {
+                name: "area_m2",
+                label: t.get("calc.col.area"),
+                input: Input::Typed("text", "decimal"),
+            },
+            Column {
+                name: "connected",
+                label: t.get("calc.col.connected"),
+                input: Input::Select(yes_no_options(t)),
+            },
+        ];
+        let premises = row_list("premises", &columns, &form.premises, |n| {
+            faults.at_line("premises", n)
+        });
         let page = HeatPage {
+            premises,
             chrome: Chrome::new(ctx, staff),
             rule_sets: rule_set_choices(t, state.rules.iter(), &form.rule_set),
             form,

@@ -5,9 +5,12 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::form::Built;
-use super::lines::{number, parse_interruptions, parse_readings, text};
 use super::page::CalculatorForm;
-use super::{Choice, Faults, Identifier, rule_set_choices, used_rules, with_status};
+use super::rows::{
+    Column, INTERRUPTIONS, Input, READINGS, Row, RowListView, Submitted, number,
+    parse_interruptions, parse_readings, row_list, text,
+};
+use super::{Choice, Faults, rule_set_choices, used_rules, with_status};
 use crate::app::AppState;
 use crate::domain::rules::FieldError;
 use crate::domain::rules::requests::{HotWaterRequest, HotWaterResponse};
@@ -29,8 +32,23 @@ pub struct HotWaterForm {
     hot_tariff: String,
     cold_tariff: String,
     volume_m3: String,
-    readings: String,
-    interruptions: String,
+    #[serde(skip)]
+    readings: Vec<Row>,
+    #[serde(skip)]
+    interruptions: Vec<Row>,
+}
+
+/// Time zones a resident may pick, with their names (IANA names stay the API's format).
+const TIMEZONES: [(&str, &str); 5] = [
+    ("Europe/Kyiv", "calc.tz.kyiv"),
+    ("Europe/Warsaw", "calc.tz.warsaw"),
+    ("Europe/Berlin", "calc.tz.berlin"),
+    ("Europe/London", "calc.tz.london"),
+    ("UTC", "calc.tz.utc"),
+];
+
+fn row(cells: &[&str]) -> Row {
+    cells.iter().map(|s| s.to_string()).collect()
 }
 
 struct AmountLine {
@@ -56,7 +74,9 @@ struct HotWaterPage {
     chrome: Chrome,
     form: HotWaterForm,
     rule_sets: Vec<Choice>,
-    kinds: Vec<Identifier>,
+    timezones: Vec<Choice>,
+    readings: RowListView,
+    interruptions: RowListView,
     faults: Faults,
     result: Option<HotWaterView>,
 }
@@ -65,6 +85,13 @@ impl CalculatorForm for HotWaterForm {
     type Request = HotWaterRequest;
     type Response = HotWaterResponse;
     type View = HotWaterView;
+
+    const LISTS: &'static [&'static str] = &["readings", "interruptions"];
+
+    fn set_rows(&mut self, submitted: &Submitted) {
+        self.readings = submitted.rows("readings", READINGS);
+        self.interruptions = submitted.rows("interruptions", INTERRUPTIONS);
+    }
 
     fn blank() -> Self {
         HotWaterForm::default()
@@ -75,14 +102,19 @@ impl CalculatorForm for HotWaterForm {
     fn example() -> HotWaterForm {
         let mut readings = Vec::new();
         for h in 10..20 {
-            readings.push(format!("2024-04-02T{h:02}:00; 54; 0.3"));
+            readings.push(row(&["2024-04-02", &format!("{h:02}:00"), "54", "0.3"]));
         }
         for h in 0..4 {
-            readings.push(format!("2024-04-03T{h:02}:00; 49;"));
+            readings.push(row(&["2024-04-03", &format!("{h:02}:00"), "49", ""]));
         }
         for day in 10..13 {
             for h in 8..20 {
-                readings.push(format!("2024-04-{day}T{h:02}:00; 35,5"));
+                readings.push(row(&[
+                    &format!("2024-04-{day}"),
+                    &format!("{h:02}:00"),
+                    "35,5",
+                    "",
+                ]));
             }
         }
         HotWaterForm {
@@ -94,8 +126,14 @@ impl CalculatorForm for HotWaterForm {
             hot_tariff: "220.00".into(),
             cold_tariff: "45.00".into(),
             volume_m3: "3.6".into(),
-            readings: readings.join("\n"),
-            interruptions: "2024-04-15T08:00; 2024-04-15T11:00; planned".into(),
+            readings,
+            interruptions: vec![row(&[
+                "2024-04-15",
+                "08:00",
+                "2024-04-15",
+                "11:00",
+                "planned",
+            ])],
         }
     }
 
@@ -175,20 +213,98 @@ impl CalculatorForm for HotWaterForm {
             Ok(r) => (r, Faults::default()),
             Err(f) => (None, f),
         };
+        let reading_columns = [
+            Column {
+                name: "date",
+                label: t.get("calc.col.date"),
+                input: Input::Typed("date", ""),
+            },
+            Column {
+                name: "time",
+                label: t.get("calc.col.hour"),
+                input: Input::Typed("time", ""),
+            },
+            Column {
+                name: "temperature_c",
+                label: t.get("calc.col.temperature"),
+                input: Input::Typed("text", "decimal"),
+            },
+            Column {
+                name: "pressure_mpa",
+                label: t.get("calc.col.pressure"),
+                input: Input::Typed("text", "decimal"),
+            },
+        ];
+        let mut kinds = vec![(String::new(), "—".to_string())];
+        kinds.extend(
+            ["planned", "accident", "dead_end_accident"]
+                .into_iter()
+                .map(|id| (id.to_string(), t.get(&format!("calc.interruption.{id}")))),
+        );
+        let interruption_columns = [
+            Column {
+                name: "start_date",
+                label: t.get("calc.col.start_date"),
+                input: Input::Typed("date", ""),
+            },
+            Column {
+                name: "start_time",
+                label: t.get("calc.col.start_time"),
+                input: Input::Typed("time", ""),
+            },
+            Column {
+                name: "end_date",
+                label: t.get("calc.col.end_date"),
+                input: Input::Typed("date", ""),
+            },
+            Column {
+                name: "end_time",
+                label: t.get("calc.col.end_time"),
+                input: Input::Typed("time", ""),
+            },
+            Column {
+                name: "kind",
+                label: t.get("calc.col.kind"),
+                input: Input::Select(kinds),
+            },
+        ];
+        let readings = row_list("readings", &reading_columns, &form.readings, |n| {
+            faults.at_line("readings", n)
+        });
+        let interruptions = row_list(
+            "interruptions",
+            &interruption_columns,
+            &form.interruptions,
+            |n| faults.at_line("interruptions", n),
+        );
+        let mut timezones = vec![Choice {
+            value: String::new(),
+            label: t.get("calc.tz.rules"),
+            selected: form.timezone.trim().is_empty(),
+        }];
+        timezones.extend(TIMEZONES.into_iter().map(|(id, key)| Choice {
+            value: id.to_string(),
+            label: t.get(key),
+            selected: form.timezone.trim() == id,
+        }));
+        // why: a zone typed through the API or an old link still shows as chosen.
+        if !form.timezone.trim().is_empty() && !timezones.iter().any(|c| c.selected) {
+            timezones.push(Choice {
+                value: form.timezone.trim().to_string(),
+                label: form.timezone.trim().to_string(),
+                selected: true,
+            });
+        }
         let page = HotWaterPage {
+            timezones,
+            readings,
+            interruptions,
             chrome: Chrome::new(ctx, staff),
             rule_sets: rule_set_choices(
                 t,
                 state.rules.iter().filter(|rs| rs.hot_water.is_some()),
                 &form.rule_set,
             ),
-            kinds: ["planned", "accident", "dead_end_accident"]
-                .into_iter()
-                .map(|id| Identifier {
-                    id,
-                    label: t.get(&format!("calc.interruption.{id}")),
-                })
-                .collect(),
             form,
             faults,
             result,

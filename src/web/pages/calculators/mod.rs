@@ -1,12 +1,13 @@
 //! Residents' calculator pages: the JSON API's calculators as plain HTML forms that work without
-//! JavaScript. Multi-row inputs are textareas, one row a line, parts separated by `;`.
+//! JavaScript. Lists (charges, readings, premises) are rows of labelled inputs: a button adds a row,
+//! and without JavaScript a few empty rows are always there.
 
 mod absence;
 mod form;
 mod heat;
 mod hot_water;
-mod lines;
 mod page;
+mod rows;
 
 use askama::Template;
 use axum::extract::State;
@@ -37,7 +38,7 @@ const HEAT_PATH: &str = "/calculators/heat-allocation";
 
 /// One fault as shown beside the form: the input it belongs to, a readable name, the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct ErrorView {
+pub(crate) struct ErrorView {
     /// The `id` of the input the fault is about, for the link from the summary.
     target: String,
     label: String,
@@ -57,12 +58,17 @@ impl Faults {
         self.list.is_empty()
     }
 
-    /// The messages about one input, joined, when there are any.
+    /// The messages about one input (or a row list as a whole), joined, when there are any.
     fn at(&self, target: &str) -> Option<String> {
+        self.at_line(target, 0)
+    }
+
+    /// The messages about one row of a list (`line` 0: the input or list itself).
+    fn at_line(&self, target: &str, line: usize) -> Option<String> {
         let msgs: Vec<String> = self
             .list
             .iter()
-            .filter(|e| e.target == target)
+            .filter(|e| e.target == target && e.line == line)
             .map(|e| format!("{}: {}", e.label, e.message))
             .collect();
         (!msgs.is_empty()).then(|| msgs.join(" "))
@@ -91,12 +97,6 @@ struct Choice {
     value: String,
     label: String,
     selected: bool,
-}
-
-/// An identifier residents type into a textarea, with its name in their language.
-struct Identifier {
-    id: &'static str,
-    label: String,
 }
 
 fn rule_set_choices<'a>(
@@ -142,6 +142,25 @@ fn with_status(mut resp: Response, ok: bool) -> Response {
     }
     resp
 }
+impl ErrorView {
+    /// Where the summary links to: the row of a list, or the input.
+    fn anchor(&self) -> String {
+        if self.line > 0 {
+            format!("{}-row-{}", self.target, self.line)
+        } else {
+            self.target.clone()
+        }
+    }
+}
+
+/// Yes and no for a row's select, "no" first as the default.
+fn yes_no_options(t: Tr) -> Vec<(String, String)> {
+    vec![
+        ("no".to_string(), t.get("calc.no")),
+        ("yes".to_string(), t.get("calc.yes")),
+    ]
+}
+
 // ---- index -----------------------------------------------------------------------------------------
 
 struct CalculatorCard {
