@@ -117,12 +117,12 @@ mod tests {
         let (target, label, line) = describe_field(Tr(Lang::En), "readings[2].hour", &lines);
         assert_eq!(line, 7);
         assert_eq!(target, "readings");
-        assert!(label.contains("line 7"), "{label}");
+        assert!(label.contains("row 7"), "{label}");
         let (target, label, _) = describe_field(Tr(Lang::Uk), "absence.from", &lines);
         assert_eq!(target, "from");
         assert_ne!(label, "from");
         // A list the page did not number falls back to the position.
         let (_, label, _) = describe_field(Tr(Lang::En), "premises[0].id", &lines);
-        assert!(label.contains("line 1"), "{label}");
+        assert!(label.contains("row 1"), "{label}");
     }
 }
