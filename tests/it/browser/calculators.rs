@@ -145,3 +145,100 @@ async fn result_tables_have_as_many_cells_as_headers_uk() {
 async fn result_tables_have_as_many_cells_as_headers_en() {
     check_tables("en").await;
 }
+
+/// Item 9 of issue 9: a resident adds a row with the button, fills it with date and number
+/// inputs, and after sending the phone shows the result, not the top of the form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_are_added_by_a_button_and_the_page_jumps_to_the_result() {
+    let Some(s) = Session::start("uk").await else {
+        return;
+    };
+    let result = async {
+        let c = &s.client;
+        c.goto(&format!("{}/calculators/heat-allocation?lang=uk", s.base))
+            .await?;
+        let before = c
+            .find_all(Locator::Css("#premises fieldset.row"))
+            .await?
+            .len();
+        assert_eq!(before, 3, "three empty rows on a blank form");
+        let add = c
+            .find(Locator::Css("button[data-add-row=premises]"))
+            .await?;
+        assert!(
+            add.is_displayed().await?,
+            "the button shows with JavaScript"
+        );
+        add.click().await?;
+        let after = c
+            .find_all(Locator::Css("#premises fieldset.row"))
+            .await?
+            .len();
+        assert_eq!(after, 4);
+        // The new row has its own labelled inputs.
+        let label = c
+            .find(Locator::Css("label[for='premises-4-area_m2']"))
+            .await?
+            .text()
+            .await?;
+        assert!(label.contains("Площа"), "{label}");
+        c.find(Locator::Id("heat_gcal"))
+            .await?
+            .send_keys("12")
+            .await?;
+        c.find(Locator::Id("tariff_per_gcal"))
+            .await?
+            .send_keys("1523,17")
+            .await?;
+        for (n, (id, area)) in [(1, ("A", "60")), (4, ("D", "40"))] {
+            c.find(Locator::Id(&format!("premises-{n}-id")))
+                .await?
+                .send_keys(id)
+                .await?;
+            c.find(Locator::Id(&format!("premises-{n}-area_m2")))
+                .await?
+                .send_keys(area)
+                .await?;
+            c.execute(
+                &format!("document.getElementById('premises-{n}-connected').value = 'yes';"),
+                vec![],
+            )
+            .await?;
+        }
+        c.find(Locator::Css("#calc-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        c.wait().for_element(Locator::Css("#result")).await?;
+        let url = c.current_url().await?;
+        assert_eq!(url.fragment(), Some("result"), "{url}");
+        let v = c
+            .execute(
+                "const r = document.getElementById('result').getBoundingClientRect(); \
+                 return [window.scrollY, r.top, window.innerHeight];",
+                vec![],
+            )
+            .await?;
+        let scroll = v[0].as_f64().unwrap_or(0.0);
+        let top = v[1].as_f64().unwrap_or(1e9);
+        assert!(scroll > 0.0, "the page scrolled to the result: {v}");
+        let height = v[2].as_f64().unwrap_or(0.0);
+        assert!(
+            (-1.0..height / 2.0).contains(&top),
+            "the result's heading is on screen: {v}"
+        );
+        let total = c.find(Locator::Css("#result")).await?.text().await?;
+        assert!(total.contains("18278.04"), "{total}");
+        // The added row came back in its place, so "row 4" still names it.
+        let d = c
+            .find(Locator::Id("premises-4-id"))
+            .await?
+            .prop("value")
+            .await?;
+        assert_eq!(d.as_deref(), Some("D"));
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    s.finish().await;
+    result.expect("browser steps");
+}
