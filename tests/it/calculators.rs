@@ -1,10 +1,14 @@
 //! The three calculators through the JSON API and through the residents' pages. They do not touch
-//! the database, so they run on SQLite only.
+//! the database, so they run on SQLite only; the catalog's links to them (which read the catalog)
+//! run on both databases.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::on_both_databases;
 use crate::support::{Backend, TestApp};
+
+on_both_databases!(catalog_links_a_calculator_only_under_the_rules_it_names);
 
 const HOT_WATER: &str = "/api/v1/calculators/hot-water-quality";
 const ABSENCE: &str = "/api/v1/calculators/temporary-absence";
@@ -900,5 +904,81 @@ async fn absence_page_lists_the_documents_to_prepare() {
         )
         .await;
     assert!(r.body.contains("<summary>inpatient treatment</summary>"));
+    app.finish().await;
+}
+
+/// The section of the home page about one service.
+fn service_section<'a>(html: &'a str, code: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"svc-{code}\""))
+        .unwrap_or_else(|| panic!("no {code}: {html}"));
+    let rest = &html[start..];
+    // why: up to the next service, whatever markup the home page uses inside one.
+    &rest[..rest[1..].find("id=\"svc-").map_or(rest.len(), |i| i + 1)]
+}
+
+/// Item 14 of issue 9: the Ukrainian hot-water procedure (КМУ № 630 та № 151) does not link to a
+/// calculator of a Russian decree; it says no calculator for its rules exists yet.
+async fn catalog_links_a_calculator_only_under_the_rules_it_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = app.get_with("/", &[("accept", "text/html"), UK]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let quality = service_section(&r.body, "quality-check-procedure");
+    assert!(
+        !quality.contains("/calculators/hot-water-quality"),
+        "{quality}"
+    );
+    let towel = service_section(&r.body, "towel-rail-hot-water-tariff");
+    assert!(!towel.contains("/calculators/hot-water-quality"), "{towel}");
+    assert!(towel.contains("Калькулятора за правилами"), "{towel}");
+    let absence = service_section(&r.body, "temporary-absence-recalculation");
+    assert!(
+        absence.contains("/calculators/temporary-absence"),
+        "{absence}"
+    );
+    let r = app.get_with("/?lang=en", &[("accept", "text/html")]).await;
+    let towel = service_section(&r.body, "towel-rail-hot-water-tariff");
+    assert!(towel.contains("not available yet"), "{towel}");
+    // The calculators index says whose rules each computes by, and lists no service it does not answer.
+    let r = app
+        .get_with("/calculators/", &[("accept", "text/html"), UK])
+        .await;
+    assert!(r.body.contains("Російська Федерація"), "{}", r.body);
+    assert!(r.body.contains("Це не право України"), "{}", r.body);
+    assert!(!r.body.contains("Постанов КМУ"), "{}", r.body);
+    app.finish().await;
+}
+
+/// Every calculator page and result says whose rules these are.
+#[tokio::test]
+async fn pages_and_results_say_whose_rules() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let r = app.get_with(PAGES[0], &[("accept", "text/html"), EN]).await;
+    assert!(r.body.contains("Russian Federation"), "{}", r.body);
+    assert!(r.body.contains("not Ukrainian law"), "{}", r.body);
+    let r = app.get_with(PAGES[1], &[("accept", "text/html"), UK]).await;
+    assert!(r.body.contains("Україна, м. Запоріжжя"), "{}", r.body);
+    let r = app.get_with(PAGES[2], &[("accept", "text/html"), UK]).await;
+    assert!(r.body.contains("Україна, м. Запоріжжя"), "{}", r.body);
+    let (token, cookies) = csrf(&app, PAGES[0]).await;
+    let mut fields = pairs(&[
+        ("csrf", &token),
+        ("rule_set", "ru-354"),
+        ("month", "2024-04"),
+        ("charge", "792.00"),
+        ("hot_tariff", "220.00"),
+        ("cold_tariff", "45.00"),
+        ("volume_m3", "3.6"),
+    ]);
+    fields.extend(rows(
+        "readings",
+        &["date", "time", "temperature_c", "pressure_mpa"],
+        &[&["2024-04-02", "10:00", "54", ""]],
+    ));
+    let r = app.form(PAGES[0], &borrow(&fields), &cookies).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let result = &r.body[r.body.find("id=\"result\"").expect("a result")..];
+    assert!(result.contains("class=\"jurisdiction\""), "{result}");
+    assert!(result.contains("Це не право України"), "{result}");
     app.finish().await;
 }

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod grounds;
 pub mod heat;
 pub mod hot_water;
+pub mod jurisdiction;
 pub mod meter_seal;
 pub mod numbers;
 pub mod requests;

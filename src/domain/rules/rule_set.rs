@@ -158,6 +158,8 @@ pub struct RuleSet {
     pub timezone: Tz,
     /// The currency label shown after amounts ("грн" / "UAH").
     pub currency: Text,
+    /// Whose rules these are: country, city, document, in force from/to, legal status.
+    pub jurisdiction: super::jurisdiction::Jurisdiction,
     pub absence: AbsenceRules,
     /// Hot-water quality rules; not every rule set has them.
     pub hot_water: Option<HotWaterRules>,
@@ -225,6 +227,7 @@ struct RawRuleSet {
     title: Text,
     timezone: Tz,
     currency: Text,
+    jurisdiction: super::jurisdiction::Jurisdiction,
     absence: RawAbsence,
     hot_water: Option<HotWaterRules>,
     heat: HeatRules,
@@ -294,6 +297,17 @@ impl RawRuleSet {
         if self.version == 0 {
             return Err(bad("version must be 1 or more".into()));
         }
+        let j = &self.jurisdiction;
+        if j.country.len() != 2 || !j.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(bad(
+                "jurisdiction.country must be an ISO code like \"UA\"".into()
+            ));
+        }
+        if j.in_force_to.is_some_and(|to| to < j.in_force_from) {
+            return Err(bad(
+                "jurisdiction.in_force_to is before in_force_from".into()
+            ));
+        }
         let absence = self.absence.check(&bad)?;
         if let Some(hw) = &self.hot_water {
             check_hot_water(hw, &bad)?;
@@ -311,6 +325,7 @@ impl RawRuleSet {
             title: self.title,
             timezone: self.timezone,
             currency: self.currency,
+            jurisdiction: self.jurisdiction,
             absence,
             hot_water: self.hot_water,
             heat: self.heat,

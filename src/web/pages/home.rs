@@ -7,6 +7,7 @@ use axum::response::Response;
 use super::{Chrome, render};
 use crate::app::AppState;
 use crate::domain::catalog::Channel;
+use crate::domain::rules::jurisdiction::{OnlineAnswer, online_answer};
 use crate::error::AppResult;
 use crate::store;
 use crate::web::auth::Staff;
@@ -59,26 +60,23 @@ struct HomePage {
     service_count: usize,
 }
 
-/// The website page that answers a service online, where one exists.
-pub fn online_answer(service_code: &str) -> Option<&'static str> {
-    match service_code {
-        "temporary-absence-recalculation" => Some("/calculators/temporary-absence"),
-        "quality-check-procedure" | "towel-rail-hot-water-tariff" | "recalculation-explanation" => {
-            Some("/calculators/hot-water-quality")
-        }
-        "heat-metering-info"
-        | "apartment-heat-calculation"
-        | "building-meter-charges-explanation" => Some("/calculators/heat-allocation"),
-        _ => None,
-    }
+/// Today in Kyiv, the day a rule set must be in force on for a service to link to it.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Kyiv)
+        .date_naive()
 }
 
-fn channel_view(t: Tr, service_code: &str, channel: Channel) -> ChannelView {
+fn channel_view(t: Tr, answer: Option<OnlineAnswer>, channel: Channel) -> ChannelView {
     let (href, note) = match channel {
         Channel::Visit => (None, t.get("next.visit_pending")),
         Channel::ContactCenter => (None, t.get("next.callback_pending")),
-        Channel::Website => match online_answer(service_code) {
-            Some(href) => (Some(href.to_string()), t.get("next.calculator")),
+        Channel::Website => match answer {
+            Some(OnlineAnswer::Calculator(c)) => {
+                (Some(c.path().to_string()), t.get("next.calculator"))
+            }
+            // why: a calculator under other rules than the service names would mislead.
+            Some(OnlineAnswer::NotYet(_)) => (None, t.get("calc.not_yet")),
             None => (None, t.get("next.website_pending")),
         },
     };
@@ -110,13 +108,15 @@ pub async fn page(
     let services = store::catalog::list_services(&state.db, false).await?;
     let categories = store::catalog::list_categories(&state.db).await?;
     let service_count = services.len();
+    let today = today();
     let categories: Vec<CategoryView> = categories
         .into_iter()
         .map(|c| {
             let services = services
                 .iter()
                 .filter(|s| s.category.id == c.id)
-                .map(|s| ServiceView {
+                .map(|s| (s, online_answer(&s.code, &state.rules, today)))
+                .map(|(s, answer)| ServiceView {
                     code: s.code.clone(),
                     title: t.pick(&s.title).to_string(),
                     original: english.then(|| s.title.uk.clone()),
@@ -124,9 +124,9 @@ pub async fn page(
                     channels: s
                         .channels
                         .iter()
-                        .map(|&ch| channel_view(t, &s.code, ch))
+                        .map(|&ch| channel_view(t, answer, ch))
                         .collect(),
-                    calculator: online_answer(&s.code),
+                    calculator: answer.and_then(OnlineAnswer::href),
                 })
                 .collect();
             CategoryView {

@@ -10,7 +10,9 @@ use super::page::CalculatorForm;
 use super::rows::{
     CHARGES, Column, Input, Row, RowListView, Submitted, parse_charges, persons, row_list, text,
 };
-use super::{Choice, Faults, rule_set_choices, used_rules, with_status, yes_no_options};
+use super::{
+    Choice, Faults, chosen, rule_set_choices, used_rules, whose, with_status, yes_no_options,
+};
 use crate::app::AppState;
 use crate::domain::rules::FieldError;
 use crate::domain::rules::grounds::Ground;
@@ -50,6 +52,7 @@ struct AbsenceLineView {
 }
 
 pub(crate) struct AbsenceView {
+    whose: String,
     rule_set: String,
     rule_set_title: String,
     version: u32,
@@ -70,6 +73,8 @@ struct AbsencePage {
     rule_sets: Vec<Choice>,
     grounds: Vec<Choice>,
     charges: RowListView,
+    /// Whose rules the chosen rule set is.
+    jurisdiction: String,
     faults: Faults,
     result: Option<AbsenceView>,
     checklists: Vec<ChecklistView>,
@@ -197,6 +202,7 @@ impl CalculatorForm for AbsenceForm {
     fn view(t: Tr, registry: &RuleSetRegistry, r: AbsenceResponse) -> AbsenceView {
         let used = used_rules(t, registry, &r.rule_set);
         AbsenceView {
+            whose: used.whose,
             rule_set_title: used.title,
             currency: used.currency,
             version: r.version,
@@ -268,10 +274,13 @@ impl CalculatorForm for AbsenceForm {
         let charges = row_list("charges", &columns, &form.charges, |n| {
             faults.at_line("charges", n)
         });
+        let rule_sets = rule_set_choices(t, state.rules.iter(), &form.rule_set);
+        let chosen = chosen(&rule_sets);
         let page = AbsencePage {
             charges,
             chrome: Chrome::new(ctx, staff),
-            rule_sets: rule_set_choices(t, state.rules.iter(), &form.rule_set),
+            jurisdiction: whose(t, &state.rules, &chosen),
+            rule_sets,
             grounds: Ground::ALL
                 .into_iter()
                 .map(|g| Choice {

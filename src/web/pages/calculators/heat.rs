@@ -9,7 +9,9 @@ use super::page::CalculatorForm;
 use super::rows::{
     Column, Input, PREMISES, Row, RowListView, Submitted, number, parse_premises, row_list, text,
 };
-use super::{Choice, Faults, rule_set_choices, used_rules, with_status, yes_no_options};
+use super::{
+    Choice, Faults, chosen, rule_set_choices, used_rules, whose, with_status, yes_no_options,
+};
 use crate::app::AppState;
 use crate::domain::rules::FieldError;
 use crate::domain::rules::requests::{DEFAULT_HEAT_RULE_SET, HeatRequest, HeatResponse};
@@ -40,6 +42,7 @@ struct PremiseView {
 }
 
 pub(crate) struct HeatView {
+    whose: String,
     rule_set: String,
     rule_set_title: String,
     version: u32,
@@ -58,6 +61,8 @@ struct HeatPage {
     form: HeatForm,
     rule_sets: Vec<Choice>,
     premises: RowListView,
+    /// Whose rules the chosen rule set is.
+    jurisdiction: String,
     faults: Faults,
     result: Option<HeatView>,
 }
@@ -126,6 +131,7 @@ impl CalculatorForm for HeatForm {
     fn view(t: Tr, registry: &RuleSetRegistry, r: HeatResponse) -> HeatView {
         let used = used_rules(t, registry, &r.rule_set);
         HeatView {
+            whose: used.whose,
             rule_set_title: used.title,
             currency: used.currency,
             version: r.version,
@@ -184,10 +190,13 @@ impl CalculatorForm for HeatForm {
         let premises = row_list("premises", &columns, &form.premises, |n| {
             faults.at_line("premises", n)
         });
+        let rule_sets = rule_set_choices(t, state.rules.iter(), &form.rule_set);
+        let chosen = chosen(&rule_sets);
         let page = HeatPage {
             premises,
             chrome: Chrome::new(ctx, staff),
-            rule_sets: rule_set_choices(t, state.rules.iter(), &form.rule_set),
+            jurisdiction: whose(t, &state.rules, &chosen),
+            rule_sets,
             form,
             faults,
             result,

@@ -10,7 +10,7 @@ use super::rows::{
     Column, INTERRUPTIONS, Input, READINGS, Row, RowListView, Submitted, number,
     parse_interruptions, parse_readings, row_list, text,
 };
-use super::{Choice, Faults, rule_set_choices, used_rules, with_status};
+use super::{Choice, Faults, chosen, rule_set_choices, used_rules, whose, with_status};
 use crate::app::AppState;
 use crate::domain::rules::FieldError;
 use crate::domain::rules::requests::{HotWaterRequest, HotWaterResponse};
@@ -58,6 +58,7 @@ struct AmountLine {
 }
 
 pub(crate) struct HotWaterView {
+    whose: String,
     rule_set: String,
     rule_set_title: String,
     version: u32,
@@ -77,6 +78,8 @@ struct HotWaterPage {
     timezones: Vec<Choice>,
     readings: RowListView,
     interruptions: RowListView,
+    /// Whose rules the chosen rule set is.
+    jurisdiction: String,
     faults: Faults,
     result: Option<HotWaterView>,
 }
@@ -177,6 +180,7 @@ impl CalculatorForm for HotWaterForm {
     fn view(t: Tr, registry: &RuleSetRegistry, r: HotWaterResponse) -> HotWaterView {
         let used = used_rules(t, registry, &r.rule_set);
         HotWaterView {
+            whose: used.whose,
             rule_set_title: used.title,
             currency: used.currency,
             version: r.version,
@@ -295,16 +299,19 @@ impl CalculatorForm for HotWaterForm {
                 selected: true,
             });
         }
+        let rule_sets = rule_set_choices(
+            t,
+            state.rules.iter().filter(|rs| rs.hot_water.is_some()),
+            &form.rule_set,
+        );
+        let chosen = chosen(&rule_sets);
         let page = HotWaterPage {
             timezones,
             readings,
             interruptions,
             chrome: Chrome::new(ctx, staff),
-            rule_sets: rule_set_choices(
-                t,
-                state.rules.iter().filter(|rs| rs.hot_water.is_some()),
-                &form.rule_set,
-            ),
+            jurisdiction: whose(t, &state.rules, &chosen),
+            rule_sets,
             form,
             faults,
             result,

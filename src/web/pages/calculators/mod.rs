@@ -15,9 +15,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::home::online_answer;
+use super::home::today;
 use super::{Chrome, render};
 use crate::app::AppState;
+use crate::domain::rules::jurisdiction::{Calculator, OnlineAnswer, online_answer};
 use crate::domain::rules::{RuleSet, RuleSetRegistry};
 use crate::error::AppResult;
 use crate::store;
@@ -106,7 +107,11 @@ fn rule_set_choices<'a>(
 ) -> Vec<Choice> {
     sets.map(|rs| Choice {
         value: rs.id.clone(),
-        label: format!("{} — {}", rs.id, t.pick(&rs.title)),
+        label: format!(
+            "{}: {}",
+            t.pick(&rs.jurisdiction.country_name),
+            t.pick(&rs.title)
+        ),
         selected: rs.id == selected.trim(),
     })
     .collect()
@@ -116,6 +121,26 @@ fn rule_set_choices<'a>(
 struct UsedRules {
     title: String,
     currency: String,
+    /// Whose rules these are, in a sentence.
+    whose: String,
+}
+
+/// The rule set a select shows as chosen: the selected one, else the first.
+fn chosen(choices: &[Choice]) -> String {
+    choices
+        .iter()
+        .find(|c| c.selected)
+        .or(choices.first())
+        .map(|c| c.value.clone())
+        .unwrap_or_default()
+}
+
+/// Whose rules a chosen rule set is, for the page before any result; empty when unknown.
+fn whose(t: Tr, registry: &RuleSetRegistry, id: &str) -> String {
+    registry
+        .get(id)
+        .map(|rs| t.pick(&rs.jurisdiction.whose()).to_string())
+        .unwrap_or_default()
 }
 
 fn used_rules(t: Tr, registry: &RuleSetRegistry, id: &str) -> UsedRules {
@@ -123,10 +148,12 @@ fn used_rules(t: Tr, registry: &RuleSetRegistry, id: &str) -> UsedRules {
         Ok(rs) => UsedRules {
             title: t.pick(&rs.title).to_string(),
             currency: t.pick(&rs.currency).to_string(),
+            whose: t.pick(&rs.jurisdiction.whose()).to_string(),
         },
         Err(_) => UsedRules {
             title: String::new(),
             currency: t.get("calc.currency"),
+            whose: String::new(),
         },
     }
 }
@@ -169,6 +196,8 @@ struct CalculatorCard {
     summary: String,
     /// Titles of the catalog services the calculator answers.
     services: Vec<String>,
+    /// Whose rules it computes by, one line per rule set.
+    rules: Vec<String>,
 }
 
 #[derive(Template)]
@@ -193,20 +222,30 @@ pub async fn index(
             Vec::new()
         }
     };
+    let today = today();
     let cards = [
-        (HOT_WATER_PATH, "hw"),
-        (ABSENCE_PATH, "abs"),
-        (HEAT_PATH, "heat"),
+        (Calculator::HotWaterQuality, HOT_WATER_PATH, "hw"),
+        (Calculator::TemporaryAbsence, ABSENCE_PATH, "abs"),
+        (Calculator::HeatAllocation, HEAT_PATH, "heat"),
     ]
     .into_iter()
-    .map(|(href, key)| CalculatorCard {
+    .map(|(calculator, href, key)| CalculatorCard {
         href,
         title: t.get(&format!("calc.{key}.title")),
         summary: t.get(&format!("calc.{key}.summary")),
         services: services
             .iter()
-            .filter(|s| online_answer(&s.code) == Some(href))
+            .filter(|s| {
+                online_answer(&s.code, &state.rules, today)
+                    == Some(OnlineAnswer::Calculator(calculator))
+            })
             .map(|s| t.pick(&s.title).to_string())
+            .collect(),
+        rules: state
+            .rules
+            .iter()
+            .filter(|rs| calculator != Calculator::HotWaterQuality || rs.hot_water.is_some())
+            .map(|rs| t.pick(&rs.jurisdiction.whose()).to_string())
             .collect(),
     })
     .collect();
