@@ -133,7 +133,7 @@ fn kind_of(expected: &str) -> Text {
     let int = [
         "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize",
     ];
-    if int.iter().any(|k| e == *k) || e.contains("integer") {
+    if int.contains(&e) || e.contains("integer") {
         Text::new("ціле число", "a whole number")
     } else if e == "f32" || e == "f64" || e.contains("NumberInput") || e.contains("number") {
         Text::new("число", "a number")
