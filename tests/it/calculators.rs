@@ -775,6 +775,16 @@ async fn api_errors_are_our_own_words() {
     let r = app.send(raw("{\"heat_gcal\": 1e400}", "uk")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(fields(&r.json()), ["heat_gcal"], "{}", r.body);
+    // Long text is quoted cut short, never echoed whole.
+    let long = "x".repeat(5000);
+    let mut body = worked_example();
+    body["rule_set"] = json!(long);
+    body["month"] = json!(long);
+    body["readings"][0]["hour"] = json!(long);
+    let r = app.json(Method::POST, HOT_WATER, &body, &[EN]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(!r.body.contains(&"x".repeat(41)), "{}", r.body);
+    assert!(r.body.len() < 4000, "{}", r.body);
     // A body over the limit: 413 in the user's language.
     let big = format!("{{\"premises\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
     let req = axum::http::Request::post(HEAT)

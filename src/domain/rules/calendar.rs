@@ -28,6 +28,7 @@ impl YearMonth {
     /// Parses exactly "YYYY-MM".
     pub fn parse(input: &str) -> Result<YearMonth, Text> {
         let bad = || {
+            let input = super::numbers::echo(input);
             Text::new(
                 format!("«{input}» — не місяць; потрібен формат РРРР-ММ, наприклад 2024-04."),
                 format!("\"{input}\" is not a month; use YYYY-MM, e.g. 2024-04."),
@@ -151,8 +152,14 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, Text> {
     {
         Some(d) => Ok(d),
         None => Err(Text::new(
-            format!("«{input}» — не дата; потрібен формат РРРР-ММ-ДД, наприклад 2024-03-01."),
-            format!("\"{input}\" is not a date; use YYYY-MM-DD, e.g. 2024-03-01."),
+            format!(
+                "«{}» — не дата; потрібен формат РРРР-ММ-ДД, наприклад 2024-03-01.",
+                super::numbers::echo(input)
+            ),
+            format!(
+                "\"{}\" is not a date; use YYYY-MM-DD, e.g. 2024-03-01.",
+                super::numbers::echo(input)
+            ),
         )),
     }
 }

@@ -98,7 +98,7 @@ pub fn parse_decimal(input: &str) -> Result<Decimal, Text> {
 }
 
 /// At most 40 characters of a resident's input, for quoting it in a message.
-fn echo(s: &str) -> String {
+pub fn echo(s: &str) -> String {
     if s.chars().count() <= 40 {
         s.to_string()
     } else {

@@ -373,6 +373,7 @@ impl Fields {
         match parsed {
             Ok(t) => Some(t),
             Err(_) => {
+                let v = super::numbers::echo(v);
                 self.fail(
                     field,
                     Text::new(

@@ -41,10 +41,13 @@ impl RuleSetError {
                 format!("Правила «{id}» визначено двічі."),
                 format!("The rule set \"{id}\" is defined twice."),
             ),
-            RuleSetError::Unknown(id) => Text::new(
-                format!("Невідомі правила перерахунку «{id}»."),
-                format!("Unknown recalculation rule set \"{id}\"."),
-            ),
+            RuleSetError::Unknown(id) => {
+                let id = super::numbers::echo(id);
+                Text::new(
+                    format!("Невідомі правила перерахунку «{id}»."),
+                    format!("Unknown recalculation rule set \"{id}\"."),
+                )
+            }
         }
     }
 }
