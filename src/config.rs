@@ -94,7 +94,11 @@ pub struct Config {
     pub smtp_url: Option<String>,
 
     /// Sender of outgoing mail, `Name <address>` or `address`.
-    #[arg(long, env = "CHERGA_MAIL_FROM", default_value = "cherga <noreply@localhost>")]
+    #[arg(
+        long,
+        env = "CHERGA_MAIL_FROM",
+        default_value = "cherga <noreply@localhost>"
+    )]
     pub mail_from: String,
 
     /// Public base URL of this service, for links in mail (manage, confirm).

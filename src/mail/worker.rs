@@ -122,14 +122,9 @@ impl MailWorker {
             }
             Err((error, permanent)) => {
                 let max = if permanent { 1 } else { self.max_attempts };
-                let status = store::mail::mark_failed_attempt(
-                    &self.db,
-                    &claimed,
-                    &error,
-                    store::now(),
-                    max,
-                )
-                .await?;
+                let status =
+                    store::mail::mark_failed_attempt(&self.db, &claimed, &error, store::now(), max)
+                        .await?;
                 tracing::warn!(mail = id, %error, status = status.code(), "mail not sent");
                 Ok(match status {
                     MailStatus::Failed => Pass::Failed(id),
@@ -142,10 +137,9 @@ impl MailWorker {
 
 /// The MIME message of an outbox row: plain text (and HTML when given) plus attachments.
 fn build_message(from: &Mailbox, m: &ClaimedMail) -> Result<Message, String> {
-    let to: Mailbox = m
-        .to
-        .parse()
-        .map_err(|e| format!("recipient `{}` is not a mail address: {e}", m.to))?;
+    let to: Mailbox =
+        m.to.parse()
+            .map_err(|e| format!("recipient `{}` is not a mail address: {e}", m.to))?;
     // why: a stable Message-ID lets mail clients drop a copy if a message ever goes out twice
     // (a worker that lost its lease mid-send).
     let domain = from.email.domain().to_string();
@@ -157,20 +151,22 @@ fn build_message(from: &Mailbox, m: &ClaimedMail) -> Result<Message, String> {
     builder = builder.date_now();
     let mut message = if m.attachments.is_empty() {
         match &m.html {
-            Some(h) => builder.multipart(MultiPart::alternative_plain_html(m.text.clone(), h.clone())),
+            Some(h) => {
+                builder.multipart(MultiPart::alternative_plain_html(m.text.clone(), h.clone()))
+            }
             None => builder.singlepart(SinglePart::plain(m.text.clone())),
         }
     } else {
         let mut mixed = match &m.html {
-            Some(h) => {
-                MultiPart::mixed().multipart(MultiPart::alternative_plain_html(m.text.clone(), h.clone()))
-            }
+            Some(h) => MultiPart::mixed()
+                .multipart(MultiPart::alternative_plain_html(m.text.clone(), h.clone())),
             None => MultiPart::mixed().singlepart(SinglePart::plain(m.text.clone())),
         };
         for a in &m.attachments {
             let ct = ContentType::parse(&a.content_type)
                 .map_err(|e| format!("attachment `{}`: bad content type: {e}", a.filename))?;
-            mixed = mixed.singlepart(Attachment::new(a.filename.clone()).body(a.content.clone(), ct));
+            mixed =
+                mixed.singlepart(Attachment::new(a.filename.clone()).body(a.content.clone(), ct));
         }
         builder.multipart(mixed)
     }
