@@ -197,9 +197,11 @@ pub fn confirmation(b: &BookingMail) -> OutgoingMail {
         middle.push_str("\n\n");
     }
     if let Some(code) = &b.confirm_code {
-        middle.push_str(
-            &rust_i18n::t!("mail.confirm.code", locale = l.code(), code = code).into_owned(),
-        );
+        middle.push_str(&rust_i18n::t!(
+            "mail.confirm.code",
+            locale = l.code(),
+            code = code
+        ));
         middle.push_str("\n\n");
     }
     let text = b.body(&t(l, "mail.confirm.intro"), &middle, false);
