@@ -239,6 +239,35 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_worker_runs_passes_and_stops_on_the_signal() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let passes = Arc::new(AtomicUsize::new(0));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let counter = passes.clone();
+        let handle = super::spawn_worker(
+            "test",
+            stopped,
+            std::time::Duration::from_secs(3600),
+            move || {
+                let counter = counter.clone();
+                async move {
+                    // Busy for three passes, then idle: the worker must sleep, not spin.
+                    Ok(counter.fetch_add(1, Ordering::SeqCst) < 2)
+                }
+            },
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(passes.load(Ordering::SeqCst), 3);
+        stop.send(true).expect("worker listens");
+        tokio::time::timeout(std::time::Duration::from_secs(5), handle)
+            .await
+            .expect("worker stopped within the timeout")
+            .expect("worker did not panic");
+        assert_eq!(passes.load(Ordering::SeqCst), 3);
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

@@ -69,18 +69,36 @@ pub async fn enqueue(conn: &impl ConnectionTrait, mail: OutgoingMail) -> Result<
 }
 
 /// Withdraws a message that has not been sent yet (the reminder of a cancelled or moved
-/// booking). Returns whether one was withdrawn.
+/// booking). Returns whether one was withdrawn. The withdrawn row keeps its history but gives
+/// up its key (renamed `<key>#withdrawn-<id>`), so the same event can be enqueued again later
+/// (a booking moved away and back to the same time gets its reminder).
 pub async fn withdraw(conn: &impl ConnectionTrait, dedupe_key: &str) -> Result<bool, DbErr> {
-    let r = mail_outbox::Entity::update_many()
-        .col_expr(
-            mail_outbox::Column::Status,
-            Expr::value(MailStatus::Withdrawn.code()),
-        )
+    let queued: Vec<i32> = mail_outbox::Entity::find()
+        .select_only()
+        .column(mail_outbox::Column::Id)
         .filter(mail_outbox::Column::DedupeKey.eq(dedupe_key))
         .filter(mail_outbox::Column::Status.eq(MailStatus::Queued.code()))
-        .exec(conn)
+        .into_tuple()
+        .all(conn)
         .await?;
-    Ok(r.rows_affected > 0)
+    let mut withdrawn = false;
+    for id in queued {
+        let r = mail_outbox::Entity::update_many()
+            .col_expr(
+                mail_outbox::Column::Status,
+                Expr::value(MailStatus::Withdrawn.code()),
+            )
+            .col_expr(
+                mail_outbox::Column::DedupeKey,
+                Expr::value(format!("{dedupe_key}#withdrawn-{id}")),
+            )
+            .filter(mail_outbox::Column::Id.eq(id))
+            .filter(mail_outbox::Column::Status.eq(MailStatus::Queued.code()))
+            .exec(conn)
+            .await?;
+        withdrawn |= r.rows_affected > 0;
+    }
+    Ok(withdrawn)
 }
 
 /// A message claimed by one worker until `lease`.
