@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use mail_parser::{MessageParser, MimeHeaders};
-use sea_orm::{EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait, TransactionTrait};
 
 use cherga::domain::lang::Lang;
 use cherga::mail::booking::{self, BookingMail};
@@ -304,6 +304,51 @@ async fn smtp_outage_keeps_the_message_until_the_server_is_back(backend: Backend
     assert_eq!(r.status, "sent");
     assert_eq!(r.attempts, 2);
     assert_eq!(server.messages().len(), 1);
+    app.finish().await;
+}
+
+async fn smtp_a_dead_workers_claim_expires_and_the_message_is_sent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let Some(server) = SmtpServer::start(port, dir.path()).await else {
+        return app.finish().await;
+    };
+    let id = enqueue_new(&app, plain("crash:1")).await;
+    let worker = MailWorker::new(app.db.clone(), Some(&smtp_url(port)), FROM, 5).expect("worker");
+
+    // Another instance claims the message for a long time: nobody else may send it.
+    let held = cherga::store::mail::claim_due(&app.db, Utc::now(), chrono::Duration::minutes(5))
+        .await
+        .expect("claim")
+        .expect("a due message");
+    assert_eq!(held.id, id);
+    assert_eq!(worker.run_once().await.expect("pass"), Pass::Idle);
+    assert!(server.messages().is_empty());
+
+    // That instance died mid-send; five minutes pass and its lease is over.
+    let mut stale: mail_outbox::ActiveModel = row(&app, id).await.into();
+    stale.locked_until = Set(Some(cherga::store::now() - chrono::Duration::seconds(1)));
+    stale.update(&app.db).await.expect("age the lease");
+    assert_eq!(worker.run_once().await.expect("pass"), Pass::Sent(id));
+    assert_eq!(server.messages().len(), 1);
+    let r = row(&app, id).await;
+    assert_eq!(r.status, "sent");
+    assert_eq!(r.attempts, 1);
+    // A late report from the dead instance changes nothing.
+    assert!(
+        !cherga::store::mail::mark_sent(&app.db, &held, Utc::now())
+            .await
+            .expect("mark")
+    );
+    assert!(
+        cherga::store::mail::mark_failed_attempt(&app.db, &held, "late", Utc::now(), 5)
+            .await
+            .is_ok()
+    );
+    let r = row(&app, id).await;
+    assert_eq!(r.status, "sent");
+    assert_eq!(r.last_error, None);
     app.finish().await;
 }
 
@@ -611,6 +656,7 @@ async fn outbox_without_smtp_is_read_and_retried_in_the_admin_page(backend: Back
 on_both_databases!(
     smtp_delivers_booking_mail_with_ics,
     smtp_outage_keeps_the_message_until_the_server_is_back,
+    smtp_a_dead_workers_claim_expires_and_the_message_is_sent,
     smtp_two_workers_deliver_each_message_once,
     outbox_enqueue_is_transactional_and_deduplicated,
     outbox_without_smtp_is_read_and_retried_in_the_admin_page,
