@@ -140,3 +140,19 @@ impl Config {
         cli.config
     }
 }
+
+#[cfg(test)]
+mod mail_settings_tests {
+    use super::*;
+
+    #[test]
+    fn public_url_defaults_to_the_listen_address_and_drops_a_trailing_slash() {
+        let mut c = Config::for_database("sqlite::memory:");
+        assert_eq!(c.public_base_url(), "http://127.0.0.1:8080");
+        c.public_url = Some("https://cherga.example.org/".into());
+        assert_eq!(c.public_base_url(), "https://cherga.example.org");
+        assert_eq!(c.reminder_hours, 24);
+        assert_eq!(c.smtp_url, None);
+        assert_eq!(c.mail_max_attempts, 10);
+    }
+}
