@@ -112,14 +112,75 @@ pub async fn serve(config: Config) -> Result<(), String> {
     // Tests start the binary on port 0 and read the real address from this line.
     println!("cherga: listening on http://{addr}");
     tracing::info!(%addr, database = %redact(&config.database_url), "cherga started");
+    // Background workers stop when `stop` turns true, after the server has drained.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut workers = Vec::new();
+    let mail = crate::mail::worker::MailWorker::from_config(db.clone(), &config)?;
+    if !mail.enabled() {
+        tracing::info!("no CHERGA_SMTP_URL: mail stays in the outbox (/admin/outbox)");
+    }
+    workers.push(spawn_worker(
+        "mail",
+        stopped.clone(),
+        std::time::Duration::from_secs(2),
+        move || {
+            let mail = mail.clone();
+            async move {
+                mail.run_once()
+                    .await
+                    .map(|p| p.busy())
+                    .map_err(|e| e.to_string())
+            }
+        },
+    ));
     let app = router(db.clone(), config, rules);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!("shutting down");
+    let _ = stop.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
     let _ = db.close().await;
     Ok(())
+}
+
+/// Runs a background worker until `stop` turns true: `pass` does one unit of work and says
+/// whether there may be more (then it runs again at once) or not (then the worker sleeps
+/// `idle`, waking early to stop). A pass in progress is finished, never cut off, so a claimed
+/// row is always marked. Copy this for other workers: give `serve` a `spawn_worker` line.
+pub fn spawn_worker<F, Fut>(
+    name: &'static str,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    idle: std::time::Duration,
+    mut pass: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<bool, String>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        tracing::info!(worker = name, "worker started");
+        while !*stop.borrow() {
+            let busy = match pass().await {
+                Ok(busy) => busy,
+                Err(error) => {
+                    tracing::warn!(worker = name, %error, "worker pass failed");
+                    false
+                }
+            };
+            if busy {
+                continue;
+            }
+            tokio::select! {
+                changed = stop.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep(idle) => {}
+            }
+        }
+        tracing::info!(worker = name, "worker stopped");
+    })
 }
 
 pub async fn migrate_only(config: &Config) -> Result<(), String> {
@@ -178,6 +239,35 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn a_worker_runs_passes_and_stops_on_the_signal() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let passes = Arc::new(AtomicUsize::new(0));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let counter = passes.clone();
+        let handle = super::spawn_worker(
+            "test",
+            stopped,
+            std::time::Duration::from_secs(3600),
+            move || {
+                let counter = counter.clone();
+                async move {
+                    // Busy for three passes, then idle: the worker must sleep, not spin.
+                    Ok(counter.fetch_add(1, Ordering::SeqCst) < 2)
+                }
+            },
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(passes.load(Ordering::SeqCst), 3);
+        stop.send(true).expect("worker listens");
+        tokio::time::timeout(std::time::Duration::from_secs(5), handle)
+            .await
+            .expect("worker stopped within the timeout")
+            .expect("worker did not panic");
+        assert_eq!(passes.load(Ordering::SeqCst), 3);
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

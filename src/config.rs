@@ -87,6 +87,34 @@ pub struct Config {
     #[arg(long, env = "CHERGA_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
+    /// SMTP server for outgoing mail, in lettre's URL format: `smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://user:pass@host:465`. Without it,
+    /// mail stays in the outbox and is readable at /admin/outbox.
+    #[arg(long, env = "CHERGA_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of outgoing mail, `Name <address>` or `address`.
+    #[arg(
+        long,
+        env = "CHERGA_MAIL_FROM",
+        default_value = "cherga <noreply@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Public base URL of this service, for links in mail (manage, confirm).
+    /// Default: `http://` + the listen address.
+    #[arg(long, env = "CHERGA_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Hours before an appointment its reminder is sent.
+    #[arg(long, env = "CHERGA_REMINDER_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=336))]
+    pub reminder_hours: u32,
+
+    /// Delivery attempts of one mail before it is marked failed (retries back off from 30 s,
+    /// doubling, up to one hour apart).
+    #[arg(long, env = "CHERGA_MAIL_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub mail_max_attempts: u32,
+
     /// Directory of static assets.
     #[arg(long, env = "CHERGA_STATIC_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/static"))]
     pub static_dir: std::path::PathBuf,
@@ -97,10 +125,34 @@ impl Config {
         self.demo && !self.no_demo
     }
 
+    /// The base of links in mail, without a trailing slash.
+    pub fn public_base_url(&self) -> String {
+        match self.public_url.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => u.trim_end_matches('/').to_string(),
+            _ => format!("http://{}", self.addr),
+        }
+    }
+
     /// Settings for tests and embedding: defaults with the given database.
     pub fn for_database(database_url: &str) -> Config {
         let mut cli = Cli::parse_from(["cherga"]);
         cli.config.database_url = database_url.to_string();
         cli.config
+    }
+}
+
+#[cfg(test)]
+mod mail_settings_tests {
+    use super::*;
+
+    #[test]
+    fn public_url_defaults_to_the_listen_address_and_drops_a_trailing_slash() {
+        let mut c = Config::for_database("sqlite::memory:");
+        assert_eq!(c.public_base_url(), "http://127.0.0.1:8080");
+        c.public_url = Some("https://cherga.example.org/".into());
+        assert_eq!(c.public_base_url(), "https://cherga.example.org");
+        assert_eq!(c.reminder_hours, 24);
+        assert_eq!(c.smtp_url, None);
+        assert_eq!(c.mail_max_attempts, 10);
     }
 }

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod demo;
 pub mod entities;
+pub mod mail;
 pub mod offices;
 pub mod settings;
 pub mod staff;

@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/catalog",
             get(pages::admin::import_form).post(pages::admin::import),
         )
+        .merge(pages::mail::routes())
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(api::openapi::document))
         .route("/healthz", get(ops::healthz))

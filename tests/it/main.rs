@@ -7,5 +7,6 @@ mod binary;
 mod browser;
 mod calculators;
 mod catalog;
+mod mail;
 mod ops;
 mod pages;

@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod category;
+pub mod mail_attachment;
+pub mod mail_outbox;
 pub mod office;
 pub mod office_hours;
 pub mod service;
