@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod demo;
 pub mod entities;
 pub mod offices;
+pub mod queue;
 pub mod settings;
 pub mod staff;
 
