@@ -25,6 +25,8 @@ on_both_databases!(
     twenty_desks_two_instances_call_each_ticket_once,
     board_snapshot_events_and_replay,
     board_events_reach_other_instances,
+    kiosk_pages_issue_and_print_a_ticket,
+    desk_console_serves_a_ticket,
 );
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -699,5 +701,162 @@ async fn board_events_reach_other_instances(backend: Backend) {
         "{e2}"
     );
     assert_eq!(e2["ticket"], t["number"]);
+    app.finish().await;
+}
+
+async fn kiosk_pages_issue_and_print_a_ticket(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    open_all_day(&app).await;
+    let html = [("accept", "text/html")];
+    let r = app.get_with(&format!("/kiosk/{OFFICE}"), &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Оберіть тему звернення"), "{}", r.body);
+    let csrf = r.cookie("cherga_csrf").expect("csrf cookie");
+    let d = desks(&app).await;
+    let service = visit_service(&app, &d[0], None).await;
+    let services = app.get("/api/v1/services").await.json();
+    let category = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == service.as_str())
+        .unwrap()["category"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .get_with(
+            &format!("/kiosk/{OFFICE}?category={category}"),
+            &[("accept", "text/html"), ("accept-language", "en")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Choose the service"), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("value=\"{service}\"")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Veteran"), "{}", r.body);
+    let r = app
+        .form(
+            &format!("/kiosk/{OFFICE}"),
+            &[
+                ("csrf", &csrf),
+                ("service", &service),
+                ("priority", "veteran"),
+            ],
+            &format!("cherga_csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("<svg"), "QR code: {}", r.body);
+    assert!(r.body.contains("-001"), "{}", r.body);
+    let token = r.body.split("/t/").nth(1).unwrap()[..24].to_string();
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM ticket WHERE priority_class = 'veteran'"
+        )
+        .await,
+        1
+    );
+    let r = app.get_with(&format!("/t/{token}"), &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Очікуйте виклику"), "{}", r.body);
+    assert!(r.body.contains("ticket-position\">1<"), "{}", r.body);
+    let r = app.get_with(&format!("/board/{OFFICE}"), &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("/static/queue/board.js"), "{}", r.body);
+    // Without the CSRF token nothing is issued.
+    let r = app
+        .form(&format!("/kiosk/{OFFICE}"), &[("service", &service)], "")
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket").await, 1);
+    // Closed: the kiosk says so.
+    exec(&app, "DELETE FROM office_hours").await;
+    let r = app.get_with(&format!("/kiosk/{OFFICE}"), &html).await;
+    assert!(r.body.contains("Центр зараз зачинено"), "{}", r.body);
+    app.finish().await;
+}
+
+async fn desk_console_serves_a_ticket(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    open_all_day(&app).await;
+    let d = desks(&app).await;
+    let desk = d[0]["id"].as_i64().unwrap();
+    let service = visit_service(&app, &d[0], None).await;
+    let t = issue(&app, &service, None).await;
+    let cookies = app
+        .browser_sign_in("admin", crate::support::ADMIN_PASSWORD)
+        .await;
+    let csrf = crate::support::csrf_of(&cookies);
+    let html = [("accept", "text/html"), ("cookie", cookies.as_str())];
+    let r = app.get_with("/desk", &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains(&format!("/desk/{desk}/take")), "{}", r.body);
+    let r = app
+        .form(&format!("/desk/{desk}/take"), &[("csrf", &csrf)], &cookies)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app.get_with(&format!("/desk/{desk}"), &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains(t["number"].as_str().unwrap()),
+        "waiting list: {}",
+        r.body
+    );
+    let r = app
+        .form(
+            &format!("/desk/{desk}/call-next"),
+            &[("csrf", &csrf)],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app.get_with(&format!("/desk/{desk}"), &html).await;
+    assert!(r.body.contains("id=\"desk-current\""), "{}", r.body);
+    let id = t["id"].to_string();
+    for action in ["start", "finish"] {
+        let r = app
+            .form(
+                &format!("/desk/{desk}/act"),
+                &[
+                    ("csrf", &csrf),
+                    ("ticket", &id),
+                    ("action", action),
+                    ("outcome", "served"),
+                    ("notes", "ok"),
+                ],
+                &cookies,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{action}: {}", r.body);
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM ticket WHERE status = 'finished' AND outcome = 'served'"
+        )
+        .await,
+        1
+    );
+    // A wrong state is a page with a message, not a 500.
+    let r = app
+        .form(
+            &format!("/desk/{desk}/act"),
+            &[("csrf", &csrf), ("ticket", &id), ("action", "start")],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let r = app.get_with("/desk", &[("accept", "text/html")]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "anonymous goes to sign-in: {}",
+        r.body
+    );
     app.finish().await;
 }
