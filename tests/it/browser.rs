@@ -117,3 +117,5 @@ async fn chromium_finds_the_catalog_and_switches_language() {
     app.finish().await;
     result.expect("browser steps");
 }
+
+mod queue;
