@@ -16,6 +16,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Recalculation rule sets, loaded and checked once at start-up.
     pub rules: Arc<RuleSetRegistry>,
+    /// Board events fan-out (queue area).
+    pub board: Arc<crate::events::Hub>,
+    /// Anonymous kiosk tickets per address (queue area).
+    pub kiosk_limit: Arc<crate::web::api::queue::IpLimiter>,
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -91,6 +95,10 @@ pub fn bundled_rules() -> Result<RuleSetRegistry, String> {
 
 pub fn router(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) -> axum::Router {
     crate::web::router(AppState {
+        board: Arc::new(crate::events::Hub::new(db.clone())),
+        kiosk_limit: Arc::new(crate::web::api::queue::IpLimiter::new(
+            config.kiosk_tickets_per_hour,
+        )),
         db,
         config: Arc::new(config),
         rules: Arc::new(rules),
@@ -133,11 +141,30 @@ pub async fn serve(config: Config) -> Result<(), String> {
             }
         },
     ));
-    let app = router(db.clone(), config, rules);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    let board = Arc::new(crate::events::Hub::new(db.clone()));
+    board.start();
+    let app = crate::web::router(AppState {
+        board: Arc::clone(&board),
+        kiosk_limit: Arc::new(crate::web::api::queue::IpLimiter::new(
+            config.kiosk_tickets_per_hour,
+        )),
+        db: db.clone(),
+        config: Arc::new(config),
+        rules: Arc::new(rules),
+    });
+    let stop_board = Arc::clone(&board);
+    axum::serve(
+        listener,
+        // The kiosk's per-address limit needs the peer address.
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Board sockets and the event pump close with the server.
+        stop_board.stop();
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     tracing::info!("shutting down");
     let _ = stop.send(true);
     for w in workers {

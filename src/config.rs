@@ -114,6 +114,35 @@ pub struct Config {
     /// doubling, up to one hour apart).
     #[arg(long, env = "CHERGA_MAIL_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub mail_max_attempts: u32,
+    /// Priority classes a ticket may carry (people entitled to priority service), comma-separated
+    /// codes; their names are in locales/queue.yml (`queue.priority.<code>`).
+    #[arg(
+        long,
+        env = "CHERGA_PRIORITY_CLASSES",
+        default_value = "disabled,veteran,pregnant,elderly"
+    )]
+    pub priority_classes: String,
+
+    /// Call-next: an appointment is due this many minutes before its slot.
+    #[arg(long, env = "CHERGA_QUEUE_GRACE_MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=120))]
+    pub queue_grace_minutes: u32,
+
+    /// Call-next: priority tickets called in a row before a normal one gets its turn.
+    #[arg(long, env = "CHERGA_QUEUE_PRIORITY_RATIO", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub queue_priority_ratio: u32,
+
+    /// Call-next: anyone who has waited this many minutes goes first (nobody starves).
+    #[arg(long, env = "CHERGA_QUEUE_MAX_WAIT_MINUTES", default_value_t = 45, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub queue_max_wait_minutes: u32,
+
+    /// Recalls of a called ticket before the next recall marks it a no-show.
+    #[arg(long, env = "CHERGA_QUEUE_MAX_RECALLS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub queue_max_recalls: u32,
+
+    /// Tickets an anonymous address may take per hour at the public kiosk API (kiosk and staff
+    /// tokens are exempt).
+    #[arg(long, env = "CHERGA_KIOSK_TICKETS_PER_HOUR", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub kiosk_tickets_per_hour: u32,
 
     /// Directory of static assets.
     #[arg(long, env = "CHERGA_STATIC_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/static"))]

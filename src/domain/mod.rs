@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod lang;
 pub mod money;
+pub mod queue;
 pub mod rules;
 pub mod staff;
 pub mod validation;

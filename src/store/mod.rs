@@ -5,6 +5,7 @@ pub mod demo;
 pub mod entities;
 pub mod mail;
 pub mod offices;
+pub mod queue;
 pub mod settings;
 pub mod staff;
 

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod boards;
 pub mod context;
 pub mod i18n;
 pub mod ops;
@@ -88,6 +89,8 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(pages::mail::routes())
         .nest("/api/v1", api)
+        .merge(api::queue::routes())
+        .merge(pages::queue::routes())
         .route("/api/openapi.json", get(api::openapi::document))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -101,6 +104,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        // why: a board's socket lives for days; it is merged after the timeout layer.
+        .merge(boards::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

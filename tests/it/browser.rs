@@ -119,3 +119,4 @@ async fn chromium_finds_the_catalog_and_switches_language() {
 }
 
 mod calculators;
+mod queue;

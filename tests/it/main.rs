@@ -10,3 +10,4 @@ mod catalog;
 mod mail;
 mod ops;
 mod pages;
+mod queue;

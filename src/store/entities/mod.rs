@@ -1,9 +1,11 @@
 //! sea-orm entities, one per table. Relations are joined by id in the queries that need them.
 
 pub mod account;
+pub mod board_event;
 pub mod category;
 pub mod mail_attachment;
 pub mod mail_outbox;
+pub mod desk;
 pub mod office;
 pub mod office_hours;
 pub mod service;
@@ -12,4 +14,5 @@ pub mod specialist;
 pub mod specialist_skill;
 pub mod staff_session;
 pub mod staff_user;
+pub mod ticket;
 pub mod work_schedule;

@@ -2,6 +2,7 @@
 
 pub mod calculators;
 pub mod openapi;
+pub mod queue;
 pub mod rule_sets;
 pub mod services;
 pub mod session;

@@ -5,6 +5,7 @@ pub mod calculators;
 pub mod home;
 pub mod login;
 pub mod mail;
+pub mod queue;
 
 use askama::Template;
 use axum::extract::{Path, Query};
