@@ -1,7 +1,9 @@
 //! Pure domain logic: no HTTP, no SQL, no I/O. Tested fast and alone.
 
+pub mod account;
 pub mod catalog;
 pub mod lang;
+pub mod ledger;
 pub mod money;
 pub mod rules;
 pub mod staff;
