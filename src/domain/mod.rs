@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod lang;
 pub mod ledger;
 pub mod money;
+pub mod procedure;
 pub mod rules;
 pub mod staff;
 pub mod validation;
