@@ -72,6 +72,7 @@ enum Tariff {
     Id,
     Service,
     PriceKop,
+    NormMilli,
     ValidFrom,
     ValidTo,
 }
@@ -318,6 +319,10 @@ impl MigrationTrait for Migration {
                     .col(pk_auto(Tariff::Id))
                     .col(string(Tariff::Service))
                     .col(big_integer(Tariff::PriceKop))
+                    // why: a norm-based charge is the unit tariff times the norm per person
+                    // (thousandths of m³ or kWh a month), so one tariff serves metered and
+                    // unmetered dwellings alike.
+                    .col(big_integer(Tariff::NormMilli).default(1000))
                     .col(date(Tariff::ValidFrom))
                     .col(date_null(Tariff::ValidTo))
                     .index(
@@ -573,7 +578,12 @@ impl MigrationTrait for Migration {
         }
         for col in [Account::Version, Account::BuildingId] {
             manager
-                .alter_table(Table::alter().table(Account::Table).drop_column(col).to_owned())
+                .alter_table(
+                    Table::alter()
+                        .table(Account::Table)
+                        .drop_column(col)
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

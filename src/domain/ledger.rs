@@ -185,7 +185,10 @@ impl Basis {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tariff {
     pub service: String,
+    /// Per unit of the basis: a person-month, m², m³ or kWh.
     pub price: Money,
+    /// The norm per person a month, in thousandths of the unit (1000 when the price is per person).
+    pub norm_milli: i64,
     pub valid_from: NaiveDate,
     /// Last day of validity; `None`: open-ended.
     pub valid_to: Option<NaiveDate>,
@@ -223,10 +226,10 @@ pub struct ChargeBase {
 
 /// The monthly charge of one service; `None` for a building heat meter, which is allocated by its
 /// own procedure from the meter's reading, not by the charge run.
-pub fn monthly_charge(basis: Basis, price: Money, base: &ChargeBase) -> Option<Money> {
-    let p = price.to_decimal();
+pub fn monthly_charge(basis: Basis, tariff: &Tariff, base: &ChargeBase) -> Option<Money> {
+    let p = tariff.price.to_decimal();
     let value = match basis {
-        Basis::PerPerson => p * Decimal::from(base.residents),
+        Basis::PerPerson => p * Decimal::new(tariff.norm_milli, 3) * Decimal::from(base.residents),
         Basis::PerArea => p * Decimal::new(base.total_area_cm2, 4),
         Basis::PerHeatedArea => p * Decimal::new(base.heated_area_cm2, 4),
         Basis::PerMeter => p * Decimal::new(base.consumption_milli, 3),
@@ -290,27 +293,43 @@ mod tests {
             heated_area_cm2: 481_000,
             consumption_milli: 4_250,
         };
-        let p = Money::from_kopiykas(3_333);
+        let p = Tariff {
+            service: "x".into(),
+            price: Money::from_kopiykas(3_333),
+            norm_milli: 1_000,
+            valid_from: NaiveDate::MIN,
+            valid_to: None,
+        };
         assert_eq!(
-            monthly_charge(Basis::PerPerson, p, &base),
+            monthly_charge(Basis::PerPerson, &p, &base),
             Some(Money::from_kopiykas(9_999))
         );
         // 33.33 × 54.30 = 1809.819 → 1809.82
         assert_eq!(
-            monthly_charge(Basis::PerArea, p, &base),
+            monthly_charge(Basis::PerArea, &p, &base),
             Some(Money::from_kopiykas(180_982))
         );
         // 33.33 × 48.10 = 1603.173 → 1603.17
         assert_eq!(
-            monthly_charge(Basis::PerHeatedArea, p, &base),
+            monthly_charge(Basis::PerHeatedArea, &p, &base),
             Some(Money::from_kopiykas(160_317))
         );
         // 33.33 × 4.25 = 141.6525 → 141.65
         assert_eq!(
-            monthly_charge(Basis::PerMeter, p, &base),
+            monthly_charge(Basis::PerMeter, &p, &base),
             Some(Money::from_kopiykas(14_165))
         );
-        assert_eq!(monthly_charge(Basis::BuildingHeatMeter, p, &base), None);
+        assert_eq!(monthly_charge(Basis::BuildingHeatMeter, &p, &base), None);
+        // A norm of 3.5 m³ a person at 30.70 per m³ for 3 persons: 322.35.
+        let water = Tariff {
+            price: Money::from_kopiykas(3_070),
+            norm_milli: 3_500,
+            ..p
+        };
+        assert_eq!(
+            monthly_charge(Basis::PerPerson, &water, &base),
+            Some(Money::from_kopiykas(32_235))
+        );
     }
 
     #[test]
@@ -320,12 +339,14 @@ mod tests {
             Tariff {
                 service: "gas".into(),
                 price: Money::from_kopiykas(100),
+                norm_milli: 1000,
                 valid_from: d("2025-01-01"),
                 valid_to: Some(d("2026-02-28")),
             },
             Tariff {
                 service: "gas".into(),
                 price: Money::from_kopiykas(120),
+                norm_milli: 1000,
                 valid_from: d("2026-03-01"),
                 valid_to: None,
             },

@@ -1,9 +1,16 @@
 //! The procedure behind every catalog service, named in data by service code
 //! (`data/procedures.toml`): which operations a case of that service may perform.
 
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use crate::domain::account::OwnerShare;
 use crate::domain::lang::Text;
+use crate::domain::money::Money;
+use crate::domain::rules::calendar::YearMonth;
+use crate::domain::rules::grounds::Ground;
+use crate::domain::rules::services::Service;
 
 /// What a procedure mainly does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -95,9 +102,10 @@ impl OperationKind {
 
     pub fn name(self) -> Text {
         match self {
-            OperationKind::TemporaryAbsence => {
-                Text::new("Перерахунок за тимчасової відсутності", "Temporary absence recalculation")
-            }
+            OperationKind::TemporaryAbsence => Text::new(
+                "Перерахунок за тимчасової відсутності",
+                "Temporary absence recalculation",
+            ),
             OperationKind::PaymentSearch => Text::new("Пошук платежу", "Payment search"),
             OperationKind::AttachPayment => {
                 Text::new("Зарахування знайденого платежу", "Attach a found payment")
@@ -125,9 +133,10 @@ impl OperationKind {
                 "Виправлення рахунку за опломбованим лічильником",
                 "Sealed meter invoice correction",
             ),
-            OperationKind::HotWaterQuality => {
-                Text::new("Перерахунок за якість гарячої води", "Hot water quality recalculation")
-            }
+            OperationKind::HotWaterQuality => Text::new(
+                "Перерахунок за якість гарячої води",
+                "Hot water quality recalculation",
+            ),
             OperationKind::HeatAllocation => {
                 Text::new("Розподіл тепла будинку", "Building heat allocation")
             }
@@ -196,6 +205,123 @@ impl Procedures {
     }
 }
 
+/// An operation with its parameters, parsed: what a case asks the store to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    TemporaryAbsence {
+        rule_set: String,
+        application_date: NaiveDate,
+        from: NaiveDate,
+        to: NaiveDate,
+        ground: Ground,
+        certificate_issued: Option<NaiveDate>,
+        absent_persons: u32,
+        documents: Vec<String>,
+    },
+    PaymentSearch {
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        amount: Option<Money>,
+        payer: Option<String>,
+    },
+    AttachPayment {
+        payment_id: i32,
+    },
+    InvoiceDuplicate {
+        month: YearMonth,
+    },
+    Debt,
+    NoDebtCertificate,
+    CertificateF2,
+    BenefitUseCertificate,
+    AreaChange {
+        from: YearMonth,
+        total_area_cm2: i64,
+        heated_area_cm2: i64,
+    },
+    OwnerChange {
+        owners: Vec<OwnerShare>,
+    },
+    MeterReading {
+        serial: String,
+        date: NaiveDate,
+        value_milli: i64,
+    },
+    MeterSealStop {
+        rule_set: String,
+        service: Service,
+        serial: String,
+        seal_date: NaiveDate,
+    },
+    Restructuring {
+        months: u32,
+        first_due: NaiveDate,
+    },
+    QualityClaimAct {
+        service: Service,
+        from: NaiveDate,
+        to: NaiveDate,
+        description: String,
+    },
+    HeatAllocation {
+        rule_set: String,
+        month: YearMonth,
+        heat_gcal: Decimal,
+        tariff_per_gcal: Money,
+    },
+    Consultation,
+}
+
+impl Operation {
+    pub fn kind(&self) -> OperationKind {
+        match self {
+            Operation::TemporaryAbsence { .. } => OperationKind::TemporaryAbsence,
+            Operation::PaymentSearch { .. } => OperationKind::PaymentSearch,
+            Operation::AttachPayment { .. } => OperationKind::AttachPayment,
+            Operation::InvoiceDuplicate { .. } => OperationKind::InvoiceDuplicate,
+            Operation::Debt => OperationKind::Debt,
+            Operation::NoDebtCertificate => OperationKind::NoDebtCertificate,
+            Operation::CertificateF2 => OperationKind::CertificateF2,
+            Operation::BenefitUseCertificate => OperationKind::BenefitUseCertificate,
+            Operation::AreaChange { .. } => OperationKind::AreaChange,
+            Operation::OwnerChange { .. } => OperationKind::OwnerChange,
+            Operation::MeterReading { .. } => OperationKind::MeterReading,
+            Operation::MeterSealStop { .. } => OperationKind::MeterSealStop,
+            Operation::Restructuring { .. } => OperationKind::Restructuring,
+            Operation::QualityClaimAct { .. } => OperationKind::QualityClaimAct,
+            Operation::HeatAllocation { .. } => OperationKind::HeatAllocation,
+            Operation::Consultation => OperationKind::Consultation,
+        }
+    }
+}
+
+/// Splits `debt` into `months` instalments that sum to it exactly: equal parts, the kopiykas
+/// left over from the division added one each to the first instalments.
+pub fn instalments(debt: Money, months: u32) -> Vec<Money> {
+    if months == 0 || debt <= Money::ZERO {
+        return Vec::new();
+    }
+    let n = i64::from(months);
+    let base = debt.kopiykas() / n;
+    let rest = debt.kopiykas() % n;
+    (0..n)
+        .map(|i| Money::from_kopiykas(base + i64::from(i < rest)))
+        .collect()
+}
+
+static BUNDLED: std::sync::LazyLock<Procedures> = std::sync::LazyLock::new(|| {
+    // why: the file is compiled in and a unit test parses it, so the empty fallback is unreachable
+    // in a tested build; it keeps a request path free of panics.
+    Procedures::bundled().unwrap_or(Procedures {
+        procedures: Vec::new(),
+    })
+});
+
+/// The procedures compiled into the program, parsed once.
+pub fn bundled() -> &'static Procedures {
+    &BUNDLED
+}
+
 /// The name of a checklist document, by id.
 pub fn document_name(id: &str) -> Text {
     match id {
@@ -229,6 +355,29 @@ mod tests {
             assert!(!p.operations.is_empty(), "{}", s.code);
         }
         assert_eq!(procedures.procedures.len(), catalog.services.len());
+    }
+
+    #[test]
+    fn instalments_sum_exactly_to_the_debt() {
+        let parts = instalments(Money::from_kopiykas(100_001), 3);
+        assert_eq!(
+            parts.iter().map(|m| m.kopiykas()).collect::<Vec<_>>(),
+            vec![33_334, 33_334, 33_333]
+        );
+        assert!(instalments(Money::ZERO, 3).is_empty());
+        assert!(instalments(Money::from_kopiykas(5), 0).is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn instalments_always_sum(kop in 1i64..10_000_000_000, months in 1u32..120) {
+            let parts = instalments(Money::from_kopiykas(kop), months);
+            proptest::prop_assert_eq!(parts.len(), months as usize);
+            proptest::prop_assert_eq!(parts.iter().copied().sum::<Money>(), Money::from_kopiykas(kop));
+            let max = parts.iter().max().unwrap().kopiykas();
+            let min = parts.iter().min().unwrap().kopiykas();
+            proptest::prop_assert!(max - min <= 1);
+        }
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::admin::import_form).post(pages::admin::import),
         )
         .nest("/api/v1", api)
+        .merge(api::case::routes())
         .route("/api/openapi.json", get(api::openapi::document))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

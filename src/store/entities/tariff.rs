@@ -8,6 +8,7 @@ pub struct Model {
     pub id: i32,
     pub service: String,
     pub price_kop: i64,
+    pub norm_milli: i64,
     pub valid_from: Date,
     pub valid_to: Option<Date>,
 }
