@@ -435,8 +435,12 @@ pub fn parse_outcome(outcome: &str, reason: Option<&str>) -> AppResult<Outcome> 
     };
     match outcome.trim() {
         "done" => Ok(Outcome::Done),
-        "refused" => Ok(Outcome::Refused(reason.ok_or_else(need_reason)?.to_string())),
-        "referred" => Ok(Outcome::Referred(reason.ok_or_else(need_reason)?.to_string())),
+        "refused" => Ok(Outcome::Refused(
+            reason.ok_or_else(need_reason)?.to_string(),
+        )),
+        "referred" => Ok(Outcome::Referred(
+            reason.ok_or_else(need_reason)?.to_string(),
+        )),
         other => Err(AppError::invalid_fields(vec![FieldError::new(
             "outcome",
             Text::new(
@@ -628,8 +632,13 @@ fn service(name: &str, s: &str) -> AppResult<Service> {
 }
 
 fn milli(name: &str, s: &str) -> AppResult<i64> {
-    let d = Decimal::from_str(s.trim().replace(',', ".").as_str())
-        .map_err(|_| field(name, format!("«{s}» — не число."), format!("\"{s}\" is not a number.")))?;
+    let d = Decimal::from_str(s.trim().replace(',', ".").as_str()).map_err(|_| {
+        field(
+            name,
+            format!("«{s}» — не число."),
+            format!("\"{s}\" is not a number."),
+        )
+    })?;
     if d.scale() > 3 || d.is_sign_negative() {
         return Err(field(
             name,
@@ -648,7 +657,10 @@ pub fn parse_operation(kind: &str, p: serde_json::Value) -> AppResult<Operation>
         return Err(field(
             "kind",
             format!("Невідома операція «{kind}»; можливі: {}.", all.join(", ")),
-            format!("Unknown operation \"{kind}\"; use one of {}.", all.join(", ")),
+            format!(
+                "Unknown operation \"{kind}\"; use one of {}.",
+                all.join(", ")
+            ),
         ));
     };
     Ok(match k {
