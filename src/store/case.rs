@@ -651,8 +651,7 @@ async fn batch_entries(
                 .map(|rs| {
                     let before = rs
                         .iter()
-                        .filter(|r| r.read_on < month.first_day())
-                        .next_back()
+                        .rfind(|r| r.read_on < month.first_day())
                         .or(rs.first());
                     let end = rs.last();
                     match (before, end) {
@@ -2404,16 +2403,16 @@ pub async fn load_demo(txn: &impl ConnectionTrait, today: NaiveDate) -> Result<(
             "1000000004",
             "Бондар Марія Олексіївна",
             "вул. Прикладна, 10, кв. 6",
-            61_200_00,
-            55_000_00,
+            612_000,
+            550_000,
             4,
         ),
         (
             "1000000005",
             "Ткаченко Ігор Миколайович",
             "просп. Демонстраційний, 7, кв. 12",
-            45_000_00,
-            45_000_00,
+            450_000,
+            450_000,
             2,
         ),
     ] {
@@ -2595,7 +2594,8 @@ pub async fn load_demo(txn: &impl ConnectionTrait, today: NaiveDate) -> Result<(
             }
         }
     }
-    let owners: [(&str, &[(&str, u32, u32)]); 5] = [
+    type Owners<'a> = &'a [(&'a str, u32, u32)];
+    let owners: [(&str, Owners); 5] = [
         ("1000000001", &[("Іваненко Петро Васильович", 1, 1)]),
         (
             "1000000002",
