@@ -104,7 +104,8 @@ async fn chromium_recalculates_an_absence_and_prints_the_statement() {
             .await?
             .click()
             .await?;
-        c.find(Locator::Id("number"))
+        c.wait()
+            .for_element(Locator::Id("number"))
             .await?
             .send_keys("1000000001")
             .await?;
@@ -112,7 +113,8 @@ async fn chromium_recalculates_an_absence_and_prints_the_statement() {
             .await?
             .click()
             .await?;
-        c.find(Locator::Css("a.account-link"))
+        c.wait()
+            .for_element(Locator::Css("a.account-link"))
             .await?
             .click()
             .await?;
@@ -161,11 +163,17 @@ async fn chromium_recalculates_an_absence_and_prints_the_statement() {
         };
         let notice = notice.text().await?;
         assert!(notice.contains("temporary_absence"), "{notice}");
-        c.find(Locator::Css("a.document-link"))
+        c.wait()
+            .for_element(Locator::Css("a.document-link"))
             .await?
             .click()
             .await?;
-        let total = c.find(Locator::Id("doc-total")).await?.text().await?;
+        let total = c
+            .wait()
+            .for_element(Locator::Id("doc-total"))
+            .await?
+            .text()
+            .await?;
         let account = c.find(Locator::Id("doc-account")).await?.text().await?;
         assert_eq!(account, "1000000001");
         assert!(total.parse::<f64>().is_ok_and(|v| v > 0.0), "{total}");
