@@ -233,6 +233,21 @@ pub async fn import_catalog_file(config: &Config, file: &std::path::Path) -> Res
     Ok(())
 }
 
+/// `cherga charge-run --month YYYY-MM`: the monthly charge run of the case module.
+pub async fn charge_run(config: &Config, month: &str) -> Result<(), String> {
+    let month = crate::domain::rules::calendar::YearMonth::parse(month).map_err(|t| t.en)?;
+    let db = store::connect(config).await.map_err(|e| e.to_string())?;
+    store::migrate(&db).await.map_err(|e| e.to_string())?;
+    let r = store::case::charge_run(&db, month, crate::web::api::case::CHARGE_RUN_BATCH)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "cherga: charge run {}: {} entries posted now, {} in total ({})",
+        r.period, r.posted_now, r.posted, r.status
+    );
+    Ok(())
+}
+
 /// Hides a password in a database URL before it reaches the logs.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -30,6 +30,13 @@ pub enum Command {
         /// Path to the catalog file.
         file: std::path::PathBuf,
     },
+    /// Compute every account's charges for a month (once per month; a repeated or resumed run
+    /// posts only what is missing) and exit.
+    ChargeRun {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

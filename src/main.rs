@@ -12,6 +12,7 @@ async fn main() -> std::process::ExitCode {
         Command::ImportCatalog { file } => {
             cherga::app::import_catalog_file(&cli.config, &file).await
         }
+        Command::ChargeRun { month } => cherga::app::charge_run(&cli.config, &month).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_foundation;
 mod m20261125_000020_mail;
 mod m20261125_000030_queue;
+mod m20261125_000040_case;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_foundation::Migration),
             Box::new(m20261125_000020_mail::Migration),
             Box::new(m20261125_000030_queue::Migration),
+            Box::new(m20261125_000040_case::Migration),
         ]
     }
 }

@@ -1,9 +1,12 @@
 //! Pure domain logic: no HTTP, no SQL, no I/O. Tested fast and alone.
 
+pub mod account;
 pub mod catalog;
 pub mod lang;
+pub mod ledger;
 pub mod money;
 pub mod queue;
+pub mod procedure;
 pub mod rules;
 pub mod staff;
 pub mod validation;

@@ -153,6 +153,13 @@ pub async fn load(db: &DatabaseConnection, slot_minutes: u32) -> Result<bool, Db
         .await?;
     }
     super::queue::load_demo(&txn, office.id).await?;
+    super::case::load_demo(
+        &txn,
+        chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Kyiv)
+            .date_naive(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(true)
 }

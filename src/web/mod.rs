@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(api::queue::routes())
         .merge(pages::queue::routes())
+        .merge(api::case::routes())
+        .merge(pages::case::routes())
         .route("/api/openapi.json", get(api::openapi::document))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

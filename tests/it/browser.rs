@@ -8,6 +8,8 @@ use fantoccini::{ClientBuilder, Locator};
 
 use crate::support::{Backend, TestApp};
 
+mod case;
+
 fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
         || std::env::var("CHERGA_REQUIRE_BROWSER").is_ok_and(|v| v == "1")

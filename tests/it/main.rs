@@ -6,6 +6,7 @@ mod auth;
 mod binary;
 mod browser;
 mod calculators;
+mod case;
 mod catalog;
 mod mail;
 mod ops;

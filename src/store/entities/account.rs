@@ -14,6 +14,11 @@ pub struct Model {
     pub heated_area_cm2: i64,
     pub registered_residents: i32,
     pub created_at: DateTimeUtc,
+    /// Added by the case migration: the building the premises are in.
+    pub building_id: Option<i32>,
+    /// Added by the case migration: bumped by every case operation, so operations on one
+    /// account serialize (the UPDATE takes the row lock).
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,11 +1,23 @@
 //! sea-orm entities, one per table. Relations are joined by id in the queries that need them.
 
 pub mod account;
+pub mod account_benefit;
+pub mod account_owner;
+pub mod account_service;
+pub mod account_subsidy;
 pub mod board_event;
+pub mod building;
+pub mod case_audit;
+pub mod case_document;
 pub mod category;
+pub mod charge_run;
+pub mod desk;
+pub mod idempotency_key;
+pub mod ledger_entry;
 pub mod mail_attachment;
 pub mod mail_outbox;
-pub mod desk;
+pub mod meter;
+pub mod meter_reading;
 pub mod office;
 pub mod office_hours;
 pub mod service;
@@ -14,5 +26,7 @@ pub mod specialist;
 pub mod specialist_skill;
 pub mod staff_session;
 pub mod staff_user;
+pub mod tariff;
 pub mod ticket;
+pub mod visit_case;
 pub mod work_schedule;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 
 pub mod calculators;
+pub mod case;
 pub mod openapi;
 pub mod queue;
 pub mod rule_sets;

@@ -58,5 +58,6 @@ pub struct ApiDoc;
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::queue::QueueApi::openapi());
+    doc.merge(super::case::CaseApi::openapi());
     Json(doc)
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod calculators;
+pub mod case;
 pub mod home;
 pub mod login;
 pub mod mail;

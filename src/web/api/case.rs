@@ -1,0 +1,921 @@
+//! The case module's API: personal accounts with their ledger and debt, cases and the operations
+//! they perform, and the monthly charge run. Staff bearer token; money as decimal strings.
+
+use std::str::FromStr;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::ApiJson;
+use crate::app::AppState;
+use crate::domain::account::OwnerShare;
+use crate::domain::lang::{Lang, Text};
+use crate::domain::money::Money;
+use crate::domain::procedure::{self, Operation, OperationKind};
+use crate::domain::rules::calendar::YearMonth;
+use crate::domain::rules::grounds::Ground;
+use crate::domain::rules::services::Service;
+use crate::domain::staff::Role;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::store::case::{self as store, Outcome};
+use crate::web::auth::Staff;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/accounts", get(list_accounts))
+        .route("/api/v1/accounts/{number}", get(get_account))
+        .route("/api/v1/accounts/{number}/ledger", get(ledger))
+        .route("/api/v1/cases", post(open_case).get(list_cases))
+        .route("/api/v1/cases/{id}", get(get_case))
+        .route("/api/v1/cases/{id}/operations", post(operate))
+        .route("/api/v1/cases/{id}/close", post(close_case))
+        .route("/api/v1/charge-runs", post(charge_run))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list_accounts, get_account, ledger, open_case, list_cases, get_case, operate, close_case, charge_run),
+    components(schemas(
+        AccountSummaryDto, AccountDto, DebtDto, EntryDto, OpenCaseDto, CaseDto, AuditDto,
+        OperationDto, OperationResultDto, DocumentRefDto, CloseDto, ChargeRunDto, ChargeRunResultDto,
+        OwnerDto, TemporaryAbsenceParams, AbsenceParams, PaymentSearchParams, AttachPaymentParams,
+        MonthParams, AreaChangeParams, OwnerChangeParams, MeterReadingParams, MeterSealStopParams,
+        RestructuringParams, QualityClaimActParams, HeatAllocationParams
+    )),
+    tags((name = "cases", description = "Personal accounts, the ledger, cases and their operations (staff). Money is a decimal string (\"14.26\"); dates YYYY-MM-DD; months YYYY-MM."))
+)]
+pub struct CaseApi;
+
+fn desk(staff: &Staff) -> AppResult<()> {
+    if staff.user.role.is_staff_desk() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn area_text(cm2: i64) -> String {
+    Money::from_kopiykas(cm2 / 100).to_string()
+}
+
+// ---- accounts ------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AccountQuery {
+    /// Number or its beginning.
+    pub number: Option<String>,
+    /// Part of the address.
+    pub address: Option<String>,
+    /// Part of the owner's name.
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountSummaryDto {
+    pub number: String,
+    pub owner: String,
+    pub address: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OwnerDto {
+    pub name: String,
+    /// A fraction, e.g. "1/2".
+    pub share: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DebtDto {
+    pub period: String,
+    pub service: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountDto {
+    pub number: String,
+    pub owner: String,
+    pub address: String,
+    pub building: Option<String>,
+    /// m², "54.30".
+    pub total_area: String,
+    pub heated_area: String,
+    pub registered_residents: i32,
+    pub owners: Vec<OwnerDto>,
+    #[schema(value_type = Object)]
+    pub benefits: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub subsidies: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub services: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub meters: serde_json::Value,
+    /// What the account owes (negative: paid ahead).
+    pub balance: String,
+    pub debt: Vec<DebtDto>,
+}
+
+fn debt_dto(d: &store::DebtRecord) -> DebtDto {
+    DebtDto {
+        period: d.period.clone(),
+        service: d.service.clone(),
+        amount: d.amount.to_string(),
+    }
+}
+
+/// Finds accounts by number, address or owner.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "cases", params(AccountQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [AccountSummaryDto]), (status = 401, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<AccountQuery>,
+) -> AppResult<Json<Vec<AccountSummaryDto>>> {
+    desk(&staff)?;
+    let found = store::find_accounts(
+        &state.db,
+        q.number.as_deref(),
+        q.address.as_deref(),
+        q.owner.as_deref(),
+    )
+    .await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|a| AccountSummaryDto {
+                number: a.number,
+                owner: a.owner_name,
+                address: a.address,
+            })
+            .collect(),
+    ))
+}
+
+/// One account with its facts, balance and debt by period and service.
+#[utoipa::path(get, path = "/api/v1/accounts/{number}", tag = "cases",
+    security(("bearer" = [])),
+    responses((status = 200, body = AccountDto), (status = 404, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn get_account(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> AppResult<Json<AccountDto>> {
+    desk(&staff)?;
+    let a = store::find_account(&state.db, &number)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(Json(AccountDto {
+        number: a.number,
+        owner: a.owner_name,
+        address: a.address,
+        building: a.building,
+        total_area: area_text(a.total_area_cm2),
+        heated_area: area_text(a.heated_area_cm2),
+        registered_residents: a.registered_residents,
+        owners: a
+            .owners
+            .iter()
+            .map(|o| OwnerDto {
+                name: o.name.clone(),
+                share: format!("{}/{}", o.share_num, o.share_den),
+            })
+            .collect(),
+        benefits: serde_json::to_value(&a.benefits).unwrap_or_default(),
+        subsidies: serde_json::to_value(&a.subsidies).unwrap_or_default(),
+        services: serde_json::to_value(&a.services).unwrap_or_default(),
+        meters: serde_json::to_value(&a.meters).unwrap_or_default(),
+        balance: a.balance.to_string(),
+        debt: a.debt.iter().map(debt_dto).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LedgerQuery {
+    /// First period, YYYY-MM.
+    pub from: Option<String>,
+    /// Last period, YYYY-MM.
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryDto {
+    pub id: i32,
+    pub period: String,
+    /// Service id (`cold_water`, …); empty for a payment or subsidy of the whole invoice.
+    pub service: String,
+    /// `charge`, `payment`, `benefit`, `subsidy`, `adjustment`, `correction`.
+    pub kind: String,
+    /// Positive: owed; negative: paid or credited.
+    pub amount: String,
+    /// The case that made it.
+    pub case: Option<i32>,
+    pub rule_set: Option<String>,
+    pub rule_set_version: Option<i32>,
+    pub explanation: Option<String>,
+    pub payer: Option<String>,
+    pub paid_on: Option<NaiveDate>,
+}
+
+fn entry_dto(e: &store::EntryRecord, lang: Lang) -> EntryDto {
+    EntryDto {
+        id: e.id,
+        period: e.period.clone(),
+        service: e.service.clone(),
+        kind: e.kind.clone(),
+        amount: e.amount.to_string(),
+        case: e.case_id,
+        rule_set: e.rule_set.clone(),
+        rule_set_version: e.rule_set_version,
+        explanation: e.explanation.as_ref().map(|t| t.get(lang).to_string()),
+        payer: e.payer.clone(),
+        paid_on: e.paid_on,
+    }
+}
+
+fn month_param(field: &str, value: Option<&str>) -> AppResult<Option<YearMonth>> {
+    match value.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => YearMonth::parse(s)
+            .map(Some)
+            .map_err(|t| AppError::invalid_fields(vec![FieldError::new(field, t)])),
+    }
+}
+
+/// The account's ledger entries, oldest first.
+#[utoipa::path(get, path = "/api/v1/accounts/{number}/ledger", tag = "cases", params(LedgerQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [EntryDto]), (status = 404, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn ledger(
+    State(state): State<AppState>,
+    staff: Staff,
+    lang: Lang,
+    Path(number): Path<String>,
+    Query(q): Query<LedgerQuery>,
+) -> AppResult<Json<Vec<EntryDto>>> {
+    desk(&staff)?;
+    let from = month_param("from", q.from.as_deref())?;
+    let to = month_param("to", q.to.as_deref())?;
+    let entries = store::list_entries(&state.db, &number, from, to)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(Json(entries.iter().map(|e| entry_dto(e, lang)).collect()))
+}
+
+// ---- cases ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OpenCaseDto {
+    /// Account number.
+    pub account: String,
+    /// Catalog service code.
+    pub service: String,
+    pub ticket: Option<i32>,
+    pub booking: Option<i32>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditDto {
+    pub staff_id: i32,
+    pub action: String,
+    pub detail: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDto {
+    pub id: i32,
+    pub account: String,
+    pub service: String,
+    pub staff_id: i32,
+    pub ticket: Option<i32>,
+    pub booking: Option<i32>,
+    /// `open` or `closed`.
+    pub status: String,
+    /// `done`, `refused`, `referred`.
+    pub outcome: Option<String>,
+    pub outcome_reason: Option<String>,
+    pub documents_seen: Vec<String>,
+    pub notes: String,
+    /// The operations this service's procedure allows.
+    pub operations: Vec<String>,
+    pub opened_at: chrono::DateTime<chrono::Utc>,
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub audit: Vec<AuditDto>,
+}
+
+fn case_dto(c: store::CaseRecord) -> CaseDto {
+    let operations = procedure::bundled()
+        .get(&c.service_code)
+        .map(|p| p.operations.iter().map(|o| o.code().to_string()).collect())
+        .unwrap_or_default();
+    CaseDto {
+        id: c.id,
+        account: c.account_number,
+        service: c.service_code,
+        staff_id: c.staff_id,
+        ticket: c.ticket_id,
+        booking: c.booking_id,
+        status: c.status,
+        outcome: c.outcome,
+        outcome_reason: c.outcome_reason,
+        documents_seen: c.documents_seen,
+        notes: c.notes,
+        operations,
+        opened_at: c.opened_at,
+        closed_at: c.closed_at,
+        audit: c
+            .audit
+            .into_iter()
+            .map(|a| AuditDto {
+                staff_id: a.staff_id,
+                action: a.action,
+                detail: a.detail,
+                at: a.at,
+            })
+            .collect(),
+    }
+}
+
+/// Opens a case for an account and a catalog service.
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = OpenCaseDto,
+    security(("bearer" = [])),
+    responses((status = 201, body = CaseDto), (status = 401, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn open_case(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(req): ApiJson<OpenCaseDto>,
+) -> AppResult<(StatusCode, Json<CaseDto>)> {
+    desk(&staff)?;
+    let c = store::open_case(
+        &state.db,
+        procedure::bundled(),
+        &staff.user,
+        store::OpenCase {
+            account: &req.account,
+            service: &req.service,
+            ticket: req.ticket,
+            booking: req.booking,
+            notes: &req.notes,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(case_dto(c))))
+}
+
+/// The cases the caller may see: a specialist's own, or all for a supervisor.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])),
+    responses((status = 200, body = [CaseDto])))]
+pub async fn list_cases(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> AppResult<Json<Vec<CaseDto>>> {
+    desk(&staff)?;
+    let list = store::list_cases(&state.db, &staff.user).await?;
+    Ok(Json(list.into_iter().map(case_dto).collect()))
+}
+
+/// A case with its audit trail.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("bearer" = [])),
+    responses((status = 200, body = CaseDto), (status = 403, body = crate::web::api::openapi::ErrorDto), (status = 404, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Json<CaseDto>> {
+    desk(&staff)?;
+    let c = store::find_case(&state.db, &staff.user, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok(Json(case_dto(c)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CloseDto {
+    /// `done`, `refused` or `referred`.
+    pub outcome: String,
+    /// Required when refused or referred.
+    pub reason: Option<String>,
+}
+
+/// Closes a case with its outcome.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close", tag = "cases", request_body = CloseDto,
+    security(("bearer" = [])),
+    responses((status = 200, body = CaseDto), (status = 409, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn close_case(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    ApiJson(req): ApiJson<CloseDto>,
+) -> AppResult<Json<CaseDto>> {
+    desk(&staff)?;
+    let outcome = parse_outcome(&req.outcome, req.reason.as_deref())?;
+    let c = store::close_case(&state.db, &staff.user, id, outcome).await?;
+    Ok(Json(case_dto(c)))
+}
+
+pub fn parse_outcome(outcome: &str, reason: Option<&str>) -> AppResult<Outcome> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let need_reason = || {
+        AppError::invalid_fields(vec![FieldError::new(
+            "reason",
+            Text::new(
+                "Вкажіть причину відмови чи переадресації.",
+                "Give the reason for the refusal or referral.",
+            ),
+        )])
+    };
+    match outcome.trim() {
+        "done" => Ok(Outcome::Done),
+        "refused" => Ok(Outcome::Refused(
+            reason.ok_or_else(need_reason)?.to_string(),
+        )),
+        "referred" => Ok(Outcome::Referred(
+            reason.ok_or_else(need_reason)?.to_string(),
+        )),
+        other => Err(AppError::invalid_fields(vec![FieldError::new(
+            "outcome",
+            Text::new(
+                format!("«{other}» — не результат; можливі: done, refused, referred."),
+                format!("\"{other}\" is not an outcome; use done, refused or referred."),
+            ),
+        )])),
+    }
+}
+
+// ---- operations ----------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OperationDto {
+    /// The operation: `temporary_absence`, `payment_search`, `attach_payment`,
+    /// `invoice_duplicate`, `debt`, `no_debt_certificate`, `certificate_f2`,
+    /// `benefit_use_certificate`, `area_change`, `owner_change`, `meter_reading`,
+    /// `meter_seal_stop`, `restructuring`, `quality_claim_act`, `heat_allocation`, `consultation`.
+    /// The case's service must allow it (`operations` of the case).
+    pub kind: String,
+    /// The operation's parameters: see the `…Params` schemas.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AbsenceParams {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// `abroad`, `inpatient`, `study`, `military`, `imprisonment`, `employment`, `missing`,
+    /// `deceased`, `idp`, `other`.
+    pub ground: String,
+}
+
+/// `temporary_absence`: reduces the account's own norm-based charges of the absent months.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TemporaryAbsenceParams {
+    pub rule_set: String,
+    pub application_date: NaiveDate,
+    pub absence: AbsenceParams,
+    pub certificate_issued: Option<NaiveDate>,
+    pub absent_persons: u32,
+    /// Ids of the documents seen (`GET /api/v1/rule-sets/{id}` lists them per ground).
+    #[serde(default)]
+    pub documents: Vec<String>,
+}
+
+/// `payment_search`: payments by date range, amount and payer, on any account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PaymentSearchParams {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub amount: Option<String>,
+    pub payer: Option<String>,
+}
+
+/// `attach_payment`: moves a found payment to this case's account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AttachPaymentParams {
+    pub payment_id: i32,
+}
+
+/// `invoice_duplicate`: the month's invoice.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MonthParams {
+    /// YYYY-MM.
+    pub month: String,
+}
+
+/// `area_change`: new areas from a month, with adjustments of the area-based charges since.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AreaChangeParams {
+    /// YYYY-MM.
+    pub from: String,
+    /// m², "54.30".
+    pub total_area: String,
+    pub heated_area: String,
+}
+
+/// `owner_change`: the new owners; shares add up to one.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OwnerChangeParams {
+    pub owners: Vec<OwnerDto>,
+}
+
+/// `meter_reading`: a reading of one of the account's meters.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MeterReadingParams {
+    pub serial: String,
+    pub date: NaiveDate,
+    /// "123.456" (m³ or kWh).
+    pub value: String,
+}
+
+/// `meter_seal_stop`: stops the norm-based charge from the seal date (credit for the rest of the month).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MeterSealStopParams {
+    pub rule_set: String,
+    /// `gas`, `electricity`, `cold_water`, `hot_water`.
+    pub service: String,
+    pub serial: String,
+    pub seal_date: NaiveDate,
+}
+
+/// `restructuring`: an agreement paying the whole debt in monthly instalments.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RestructuringParams {
+    pub months: u32,
+    pub first_due: NaiveDate,
+}
+
+/// `quality_claim_act`: an act recording a quality claim.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct QualityClaimActParams {
+    pub service: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub description: String,
+}
+
+/// `heat_allocation`: the building meter's heat for a month, one charge per premises.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HeatAllocationParams {
+    pub rule_set: String,
+    pub month: String,
+    /// Gcal, "12.5".
+    pub heat_gcal: String,
+    pub tariff_per_gcal: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DocumentRefDto {
+    /// The printable page.
+    pub url: String,
+    /// "17/2026": unique within the office and year.
+    pub number: String,
+    /// The public verification page.
+    pub verify_url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperationResultDto {
+    pub kind: String,
+    pub entries: Vec<EntryDto>,
+    pub document: Option<DocumentRefDto>,
+    /// What the operation found or computed (search results, debt, schedule, facts).
+    #[schema(value_type = Object)]
+    pub facts: serde_json::Value,
+}
+
+fn field(name: &str, uk: impl Into<String>, en: impl Into<String>) -> AppError {
+    AppError::invalid_fields(vec![FieldError::new(name, Text::new(uk, en))])
+}
+
+fn params<T: DeserializeOwned>(v: serde_json::Value) -> AppResult<T> {
+    let v = if v.is_null() {
+        serde_json::json!({})
+    } else {
+        v
+    };
+    serde_json::from_value(v).map_err(|e| {
+        AppError::invalid_fields(vec![FieldError::new(
+            "params",
+            Text::new(
+                format!("Параметри операції неправильні: {e}"),
+                format!("The operation's parameters are wrong: {e}"),
+            ),
+        )])
+    })
+}
+
+fn money(name: &str, s: &str) -> AppResult<Money> {
+    Money::parse(s).map_err(|e| AppError::invalid_fields(vec![FieldError::new(name, e.text())]))
+}
+
+fn month(name: &str, s: &str) -> AppResult<YearMonth> {
+    YearMonth::parse(s).map_err(|t| AppError::invalid_fields(vec![FieldError::new(name, t)]))
+}
+
+fn service(name: &str, s: &str) -> AppResult<Service> {
+    Service::parse(s.trim()).ok_or_else(|| {
+        field(
+            name,
+            format!("«{s}» — не послуга; можливі: {}.", Service::ids()),
+            format!("\"{s}\" is not a service; use one of {}.", Service::ids()),
+        )
+    })
+}
+
+fn milli(name: &str, s: &str) -> AppResult<i64> {
+    let d = Decimal::from_str(s.trim().replace(',', ".").as_str()).map_err(|_| {
+        field(
+            name,
+            format!("«{s}» — не число."),
+            format!("\"{s}\" is not a number."),
+        )
+    })?;
+    if d.scale() > 3 || d.is_sign_negative() {
+        return Err(field(
+            name,
+            "Не більше трьох знаків після крапки, не від'ємне.",
+            "At most three decimals, not negative.",
+        ));
+    }
+    i64::try_from((d * Decimal::from(1000)).trunc())
+        .map_err(|_| field(name, "Завелике число.", "Too large a number."))
+}
+
+/// Parses `{kind, params}` into an operation.
+pub fn parse_operation(kind: &str, p: serde_json::Value) -> AppResult<Operation> {
+    let Some(k) = OperationKind::parse(kind.trim()) else {
+        let all: Vec<&str> = OperationKind::ALL.iter().map(|k| k.code()).collect();
+        return Err(field(
+            "kind",
+            format!("Невідома операція «{kind}»; можливі: {}.", all.join(", ")),
+            format!(
+                "Unknown operation \"{kind}\"; use one of {}.",
+                all.join(", ")
+            ),
+        ));
+    };
+    Ok(match k {
+        OperationKind::TemporaryAbsence => {
+            let x: TemporaryAbsenceParams = params(p)?;
+            let ground = Ground::parse(x.absence.ground.trim()).ok_or_else(|| {
+                field(
+                    "absence.ground",
+                    format!("Невідома підстава «{}».", x.absence.ground),
+                    format!("Unknown ground \"{}\".", x.absence.ground),
+                )
+            })?;
+            Operation::TemporaryAbsence {
+                rule_set: x.rule_set,
+                application_date: x.application_date,
+                from: x.absence.from,
+                to: x.absence.to,
+                ground,
+                certificate_issued: x.certificate_issued,
+                absent_persons: x.absent_persons,
+                documents: x.documents,
+            }
+        }
+        OperationKind::PaymentSearch => {
+            let x: PaymentSearchParams = params(p)?;
+            Operation::PaymentSearch {
+                from: x.from,
+                to: x.to,
+                amount: x
+                    .amount
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| money("amount", s))
+                    .transpose()?,
+                payer: x.payer,
+            }
+        }
+        OperationKind::AttachPayment => {
+            let x: AttachPaymentParams = params(p)?;
+            Operation::AttachPayment {
+                payment_id: x.payment_id,
+            }
+        }
+        OperationKind::InvoiceDuplicate => {
+            let x: MonthParams = params(p)?;
+            Operation::InvoiceDuplicate {
+                month: month("month", &x.month)?,
+            }
+        }
+        OperationKind::Debt => Operation::Debt,
+        OperationKind::NoDebtCertificate => Operation::NoDebtCertificate,
+        OperationKind::CertificateF2 => Operation::CertificateF2,
+        OperationKind::BenefitUseCertificate => Operation::BenefitUseCertificate,
+        OperationKind::Consultation => Operation::Consultation,
+        OperationKind::AreaChange => {
+            let x: AreaChangeParams = params(p)?;
+            Operation::AreaChange {
+                from: month("from", &x.from)?,
+                total_area_cm2: money("total_area", &x.total_area)?.kopiykas() * 100,
+                heated_area_cm2: money("heated_area", &x.heated_area)?.kopiykas() * 100,
+            }
+        }
+        OperationKind::OwnerChange => {
+            let x: OwnerChangeParams = params(p)?;
+            let mut owners = Vec::new();
+            for (i, o) in x.owners.iter().enumerate() {
+                let bad = || {
+                    field(
+                        &format!("owners[{i}].share"),
+                        format!("Частка «{}» — не дріб на кшталт 1/2.", o.share),
+                        format!("The share \"{}\" is not a fraction like 1/2.", o.share),
+                    )
+                };
+                let (a, b) = o.share.split_once('/').ok_or_else(bad)?;
+                let numerator: u32 = a.trim().parse().map_err(|_| bad())?;
+                let denominator: u32 = b.trim().parse().map_err(|_| bad())?;
+                if o.name.trim().is_empty() {
+                    return Err(field(
+                        &format!("owners[{i}].name"),
+                        "Ім'я власника порожнє.",
+                        "The owner's name is empty.",
+                    ));
+                }
+                owners.push(OwnerShare {
+                    name: o.name.trim().to_string(),
+                    numerator,
+                    denominator,
+                });
+            }
+            Operation::OwnerChange { owners }
+        }
+        OperationKind::MeterReading => {
+            let x: MeterReadingParams = params(p)?;
+            Operation::MeterReading {
+                serial: x.serial,
+                date: x.date,
+                value_milli: milli("value", &x.value)?,
+            }
+        }
+        OperationKind::MeterSealStop => {
+            let x: MeterSealStopParams = params(p)?;
+            Operation::MeterSealStop {
+                rule_set: x.rule_set,
+                service: service("service", &x.service)?,
+                serial: x.serial,
+                seal_date: x.seal_date,
+            }
+        }
+        OperationKind::Restructuring => {
+            let x: RestructuringParams = params(p)?;
+            Operation::Restructuring {
+                months: x.months,
+                first_due: x.first_due,
+            }
+        }
+        OperationKind::QualityClaimAct => {
+            let x: QualityClaimActParams = params(p)?;
+            Operation::QualityClaimAct {
+                service: service("service", &x.service)?,
+                from: x.from,
+                to: x.to,
+                description: x.description,
+            }
+        }
+        OperationKind::HeatAllocation => {
+            let x: HeatAllocationParams = params(p)?;
+            let heat = Decimal::from_str(x.heat_gcal.trim()).map_err(|_| {
+                field(
+                    "heat_gcal",
+                    format!("«{}» — не число.", x.heat_gcal),
+                    format!("\"{}\" is not a number.", x.heat_gcal),
+                )
+            })?;
+            Operation::HeatAllocation {
+                rule_set: x.rule_set,
+                month: month("month", &x.month)?,
+                heat_gcal: heat,
+                tariff_per_gcal: money("tariff_per_gcal", &x.tariff_per_gcal)?,
+            }
+        }
+        OperationKind::SealedMeterFix
+        | OperationKind::HotWaterQuality
+        | OperationKind::AccountOpening
+        | OperationKind::AccountSplit => {
+            return Err(AppError::invalid(Text::new(
+                format!("Операцію «{}» ще не реалізовано.", k.code()),
+                format!("The operation \"{}\" is not implemented yet.", k.code()),
+            )));
+        }
+    })
+}
+
+pub fn result_dto(r: store::OperationRecord, lang: Lang) -> OperationResultDto {
+    OperationResultDto {
+        kind: r.kind,
+        entries: r.entries.iter().map(|e| entry_dto(e, lang)).collect(),
+        document: r.document.map(|d| DocumentRefDto {
+            url: format!("/cases/documents/{}", d.token),
+            verify_url: format!("/verify/{}", d.token),
+            number: d.number,
+        }),
+        facts: r.facts,
+    }
+}
+
+/// The `Idempotency-Key` header, when given.
+pub fn idempotency_key(headers: &HeaderMap) -> AppResult<Option<String>> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let s = v.to_str().map(str::trim).unwrap_or("");
+    if s.is_empty() || s.len() > 200 {
+        return Err(AppError::BadRequest(Text::new(
+            "Заголовок Idempotency-Key має бути непорожнім і не довшим за 200 символів.",
+            "The Idempotency-Key header must be non-empty and at most 200 characters.",
+        )));
+    }
+    Ok(Some(s.to_string()))
+}
+
+/// Performs an operation of the case's procedure: one transaction for its ledger entries, account
+/// changes, document and audit row. With `Idempotency-Key`, a repeated request returns the first
+/// result and writes nothing more.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/operations", tag = "cases", request_body = OperationDto,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a repeated request return the first result")),
+    security(("bearer" = [])),
+    responses((status = 201, body = OperationResultDto), (status = 409, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn operate(
+    State(state): State<AppState>,
+    staff: Staff,
+    lang: Lang,
+    headers: HeaderMap,
+    Path(id): Path<i32>,
+    ApiJson(req): ApiJson<OperationDto>,
+) -> AppResult<(StatusCode, Json<OperationResultDto>)> {
+    desk(&staff)?;
+    let key = idempotency_key(&headers)?;
+    let op = parse_operation(&req.kind, req.params)?;
+    let r = store::perform(
+        &state.db,
+        &state.rules,
+        procedure::bundled(),
+        &staff.user,
+        id,
+        op,
+        key.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(result_dto(r, lang))))
+}
+
+// ---- charge runs ---------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChargeRunDto {
+    /// YYYY-MM.
+    pub month: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChargeRunResultDto {
+    pub period: String,
+    /// `done`.
+    pub status: String,
+    /// Entries the month's run has posted in total.
+    pub posted: i64,
+    /// Entries this request posted (0 when the month was already charged).
+    pub posted_now: i64,
+}
+
+/// Batch size of the charge run: large enough to amortize a transaction, small enough to resume
+/// cheaply after a crash.
+pub const CHARGE_RUN_BATCH: u64 = 500;
+
+/// Runs the monthly charges (admin or supervisor); a second run of the same month posts nothing.
+#[utoipa::path(post, path = "/api/v1/charge-runs", tag = "cases", request_body = ChargeRunDto,
+    security(("bearer" = [])),
+    responses((status = 201, body = ChargeRunResultDto), (status = 403, body = crate::web::api::openapi::ErrorDto), (status = 409, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn charge_run(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(req): ApiJson<ChargeRunDto>,
+) -> AppResult<(StatusCode, Json<ChargeRunResultDto>)> {
+    if !matches!(staff.user.role, Role::Admin | Role::Supervisor) {
+        return Err(AppError::Forbidden);
+    }
+    let m = month("month", &req.month)?;
+    let r = store::charge_run(&state.db, m, CHARGE_RUN_BATCH).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ChargeRunResultDto {
+            period: r.period,
+            status: r.status,
+            posted: r.posted,
+            posted_now: r.posted_now,
+        }),
+    ))
+}

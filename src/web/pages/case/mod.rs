@@ -1,0 +1,611 @@
+//! Staff pages of the case module: find an account, see it with its ledger and debt, open a case,
+//! perform its operations, print their documents, close it; and the public `/verify/{token}` page.
+//! Everything works without JavaScript: plain forms, each with a one-time token so a repeated
+//! submission returns the first result.
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::app::AppState;
+use crate::domain::lang::Lang;
+use crate::domain::money::Money;
+use crate::domain::procedure::{self, OperationKind};
+use crate::domain::rules::grounds::Need;
+use crate::error::{AppError, AppResult};
+use crate::store::case as store;
+use crate::web::api::case::{parse_operation, parse_outcome};
+use crate::web::auth::Staff;
+use crate::web::context::{RequestContext, check_csrf};
+use crate::web::i18n::Tr;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts/", get(find_accounts))
+        .route("/accounts/{number}", get(account))
+        .route("/cases/", get(cases).post(open_case))
+        .route("/cases/{id}", get(case_page))
+        .route("/cases/{id}/operations", post(operate))
+        .route("/cases/{id}/close", post(close))
+        .route("/cases/documents/{token}", get(document))
+        .route("/verify/{token}", get(verify))
+}
+
+fn desk(staff: &Staff) -> AppResult<()> {
+    if staff.user.role.is_staff_desk() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn see_other(to: String) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+}
+
+fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn one<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+fn area(cm2: i64) -> String {
+    Money::from_kopiykas(cm2 / 100).to_string()
+}
+
+// ---- accounts ------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct FindQuery {
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    owner: String,
+}
+
+#[derive(Template)]
+#[template(path = "case/accounts.html")]
+struct AccountsPage {
+    chrome: Chrome,
+    q: FindQuery,
+    searched: bool,
+    found: Vec<store::AccountSummary>,
+}
+
+async fn find_accounts(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    Query(q): Query<FindQuery>,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let searched =
+        !(q.number.trim().is_empty() && q.address.trim().is_empty() && q.owner.trim().is_empty());
+    let found = if searched {
+        store::find_accounts(&state.db, Some(&q.number), Some(&q.address), Some(&q.owner)).await?
+    } else {
+        Vec::new()
+    };
+    render(&AccountsPage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        q,
+        searched,
+        found,
+    })
+}
+
+pub struct EntryRow {
+    pub period: String,
+    pub service: String,
+    pub kind: String,
+    pub amount: String,
+    pub explanation: String,
+    pub case_id: Option<i32>,
+}
+
+fn entry_row(e: &store::EntryRecord, t: Tr) -> EntryRow {
+    EntryRow {
+        period: e.period.clone(),
+        service: service_label(&e.service, t.0),
+        kind: crate::domain::ledger::EntryKind::parse(&e.kind)
+            .map(|k| t.pick(&k.name()).to_string())
+            .unwrap_or_else(|| e.kind.clone()),
+        amount: e.amount.to_string(),
+        explanation: e
+            .explanation
+            .as_ref()
+            .map(|x| t.pick(x).to_string())
+            .unwrap_or_default(),
+        case_id: e.case_id,
+    }
+}
+
+fn service_label(id: &str, lang: Lang) -> String {
+    match crate::domain::rules::services::Service::parse(id) {
+        Some(s) => s.name().get(lang).to_string(),
+        None => id.to_string(),
+    }
+}
+
+pub struct ServiceOption {
+    pub code: String,
+    pub title: String,
+}
+
+#[derive(Template)]
+#[template(path = "case/account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    a: store::AccountRecord,
+    total_area: String,
+    heated_area: String,
+    debt: Vec<(String, String, String)>,
+    entries: Vec<EntryRow>,
+    services: Vec<ServiceOption>,
+    bases: Vec<(String, String)>,
+}
+
+async fn account(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let t = Tr(ctx.lang);
+    let a = store::find_account(&state.db, &number)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let entries = store::list_entries(&state.db, &number, None, None)
+        .await?
+        .unwrap_or_default();
+    let services = crate::store::catalog::list_services(&state.db, false)
+        .await?
+        .into_iter()
+        .map(|s| ServiceOption {
+            title: t.pick(&s.title).to_string(),
+            code: s.code,
+        })
+        .collect();
+    render(&AccountPage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        total_area: area(a.total_area_cm2),
+        heated_area: area(a.heated_area_cm2),
+        debt: a
+            .debt
+            .iter()
+            .map(|d| {
+                (
+                    d.period.clone(),
+                    service_label(&d.service, ctx.lang),
+                    d.amount.to_string(),
+                )
+            })
+            .collect(),
+        bases: a
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    service_label(&s.service, ctx.lang),
+                    t.get(&format!("case.basis.{}", s.basis)),
+                )
+            })
+            .collect(),
+        entries: entries.iter().rev().map(|e| entry_row(e, t)).collect(),
+        services,
+        a,
+    })
+}
+
+// ---- cases ---------------------------------------------------------------------------------------
+
+pub struct CaseRow {
+    pub id: i32,
+    pub account: String,
+    pub service: String,
+    pub status: String,
+    pub opened: String,
+}
+
+#[derive(Template)]
+#[template(path = "case/cases.html")]
+struct CasesPage {
+    chrome: Chrome,
+    cases: Vec<CaseRow>,
+}
+
+async fn cases(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let t = Tr(ctx.lang);
+    let list = store::list_cases(&state.db, &staff.user).await?;
+    render(&CasesPage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        cases: list
+            .into_iter()
+            .map(|c| CaseRow {
+                id: c.id,
+                account: c.account_number,
+                service: c.service_code,
+                status: t.get(&format!("case.status.{}", c.status)),
+                opened: c.opened_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            })
+            .collect(),
+    })
+}
+
+async fn open_case(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    body: Bytes,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let f = form_pairs(&body);
+    check_csrf(&ctx, one(&f, "csrf"))?;
+    let c = store::open_case(
+        &state.db,
+        procedure::bundled(),
+        &staff.user,
+        store::OpenCase {
+            account: one(&f, "account"),
+            service: one(&f, "service"),
+            ticket: one(&f, "ticket").parse().ok(),
+            booking: one(&f, "booking").parse().ok(),
+            notes: one(&f, "notes"),
+        },
+    )
+    .await?;
+    Ok(see_other(format!("/cases/{}", c.id)))
+}
+
+pub struct DocCheck {
+    pub id: String,
+    pub name: String,
+    pub need: String,
+}
+
+pub struct GroundView {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "case/case.html")]
+struct CasePage {
+    chrome: Chrome,
+    c: store::CaseRecord,
+    service_title: String,
+    balance: String,
+    operations: Vec<(String, String)>,
+    has_absence: bool,
+    grounds: Vec<GroundView>,
+    documents_checklist: Vec<DocCheck>,
+    rule_sets: Vec<(String, String)>,
+    docs: Vec<(String, String, String)>,
+    status_label: String,
+    outcome_label: Option<String>,
+    token: String,
+    notice: Option<String>,
+    facts: Option<String>,
+    today: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CaseQuery {
+    notice: Option<String>,
+    facts: Option<String>,
+}
+
+async fn case_page(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Query(q): Query<CaseQuery>,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let t = Tr(ctx.lang);
+    let c = store::find_case(&state.db, &staff.user, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let account = store::find_account(&state.db, &c.account_number)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let p = procedure::bundled().get(&c.service_code);
+    let operations: Vec<(String, String)> = p
+        .map(|p| {
+            p.operations
+                .iter()
+                .map(|o| (o.code().to_string(), t.pick(&o.name()).to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let has_absence = p.is_some_and(|p| p.allows(OperationKind::TemporaryAbsence));
+    let rs = state.rules.get("ua-zaporizhzhia-2023").ok();
+    let (grounds, documents_checklist) = match rs {
+        Some(rs) => {
+            let docs = &rs.absence.documents;
+            let grounds = docs
+                .grounds()
+                .map(|g| GroundView {
+                    id: g.id().to_string(),
+                    name: t.pick(&g.name()).to_string(),
+                })
+                .collect();
+            let mut seen = std::collections::BTreeSet::new();
+            let mut checklist = Vec::new();
+            for g in docs.grounds() {
+                for item in docs.checklist(g) {
+                    if seen.insert(item.document.id.clone()) {
+                        checklist.push(DocCheck {
+                            name: t.pick(&item.document.name).to_string(),
+                            need: match item.need {
+                                Need::Required => "required",
+                                Need::OneOf => "one_of",
+                                Need::IfNeeded => "if_needed",
+                            }
+                            .to_string(),
+                            id: item.document.id.clone(),
+                        });
+                    }
+                }
+            }
+            (grounds, checklist)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let docs = store::list_case_documents(&state.db, id).await?;
+    let service_title = crate::store::catalog::list_services(&state.db, true)
+        .await?
+        .into_iter()
+        .find(|s| s.code == c.service_code)
+        .map(|s| t.pick(&s.title).to_string())
+        .unwrap_or_else(|| c.service_code.clone());
+    render(&CasePage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        service_title,
+        balance: account.balance.to_string(),
+        operations,
+        has_absence,
+        grounds,
+        documents_checklist,
+        rule_sets: state
+            .rules
+            .iter()
+            .map(|r| (r.id.clone(), t.pick(&r.title).to_string()))
+            .collect(),
+        docs: docs
+            .into_iter()
+            .map(|d| (d.token, t.get(&format!("case.doc.{}", d.kind)), d.number))
+            .collect(),
+        status_label: t.get(&format!("case.status.{}", c.status)),
+        outcome_label: c
+            .outcome
+            .as_ref()
+            .map(|o| t.get(&format!("case.outcome.{o}"))),
+        token: crate::security::random_token()[..24].to_string(),
+        notice: q.notice,
+        facts: q.facts,
+        today: chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Kyiv)
+            .date_naive()
+            .to_string(),
+        c,
+    })
+}
+
+/// The form's fields as the API's `params`: absence fields nest under `absence`, repeated
+/// `documents` become a list, numbers stay numbers.
+fn form_params(kind: &str, f: &[(String, String)]) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    let mut absence = serde_json::Map::new();
+    let mut documents = Vec::new();
+    for (k, v) in f {
+        if matches!(k.as_str(), "csrf" | "kind" | "token") || v.trim().is_empty() {
+            continue;
+        }
+        match k.as_str() {
+            "documents" => documents.push(serde_json::Value::String(v.clone())),
+            "from" | "to" | "ground" if kind == "temporary_absence" => {
+                absence.insert(k.clone(), serde_json::Value::String(v.clone()));
+            }
+            "absent_persons" | "months" | "payment_id" => {
+                map.insert(
+                    k.clone(),
+                    v.trim()
+                        .parse::<i64>()
+                        .map(serde_json::Value::from)
+                        .unwrap_or_else(|_| serde_json::Value::String(v.clone())),
+                );
+            }
+            _ => {
+                map.insert(k.clone(), serde_json::Value::String(v.clone()));
+            }
+        }
+    }
+    if kind == "temporary_absence" {
+        map.insert("absence".into(), serde_json::Value::Object(absence));
+        map.insert("documents".into(), serde_json::Value::Array(documents));
+    }
+    serde_json::Value::Object(map)
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn operate(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let f = form_pairs(&body);
+    check_csrf(&ctx, one(&f, "csrf"))?;
+    let kind = one(&f, "kind");
+    let op = parse_operation(kind, form_params(kind, &f))?;
+    let token = one(&f, "token");
+    let r = store::perform(
+        &state.db,
+        &state.rules,
+        procedure::bundled(),
+        &staff.user,
+        id,
+        op,
+        (!token.is_empty()).then_some(token),
+    )
+    .await?;
+    let t = Tr(ctx.lang);
+    let total: Money = r.entries.iter().map(|e| e.amount).sum();
+    let notice = format!(
+        "{}: {} {}, {} {}",
+        kind,
+        r.entries.len(),
+        t.get("case.entries_posted"),
+        t.get("case.total"),
+        total
+    );
+    let facts = if r.facts.is_null() {
+        String::new()
+    } else {
+        format!(
+            "&facts={}",
+            enc(&serde_json::to_string_pretty(&r.facts).unwrap_or_default())
+        )
+    };
+    let to = match &r.document {
+        Some(d) => format!("/cases/{id}?notice={}{facts}#doc-{}", enc(&notice), d.token),
+        None => format!("/cases/{id}?notice={}{facts}", enc(&notice)),
+    };
+    Ok(see_other(to))
+}
+
+async fn close(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let f = form_pairs(&body);
+    check_csrf(&ctx, one(&f, "csrf"))?;
+    let outcome = parse_outcome(one(&f, "outcome"), Some(one(&f, "reason")))?;
+    store::close_case(&state.db, &staff.user, id, outcome).await?;
+    Ok(see_other(format!("/cases/{id}")))
+}
+
+// ---- documents -----------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "case/document.html")]
+struct DocumentPage {
+    chrome: Chrome,
+    d: store::DocumentRecord,
+    title: String,
+    office: String,
+    lines: Vec<String>,
+    amounts: Vec<(String, String)>,
+    total: Option<String>,
+    qr_svg: String,
+    verify_url: String,
+}
+
+fn qr_svg(text: &str) -> String {
+    use qrcode::QrCode;
+    use qrcode::render::svg;
+    match QrCode::new(text.as_bytes()) {
+        Ok(code) => code
+            .render::<svg::Color>()
+            .min_dimensions(120, 120)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn document(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let t = Tr(ctx.lang);
+    let d = store::find_document(&state.db, &token)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let verify_url = format!("http://{host}/verify/{}", d.token);
+    render(&DocumentPage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        title: t.pick(&d.body.title).to_string(),
+        office: t.pick(&d.office_name).to_string(),
+        lines: d.body.lines.iter().map(|l| t.pick(l).to_string()).collect(),
+        amounts: d
+            .body
+            .amounts
+            .iter()
+            .map(|(l, m)| (t.pick(l).to_string(), m.to_string()))
+            .collect(),
+        total: d.body.total.map(|m| m.to_string()),
+        qr_svg: qr_svg(&verify_url),
+        verify_url,
+        d,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "case/verify.html")]
+struct VerifyPage {
+    chrome: Chrome,
+    number: String,
+    issued_on: String,
+}
+
+/// Public: confirms a document exists, showing only its number and date.
+async fn verify(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let d = store::find_document(&state.db, &token)
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(crate::domain::lang::Text::new(
+                "Такого документа не видавали.",
+                "No such document was issued.",
+            ))
+        })?;
+    render(&VerifyPage {
+        chrome: Chrome::new(&ctx, None),
+        number: d.number,
+        issued_on: d.issued_on.to_string(),
+    })
+}
