@@ -16,6 +16,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Recalculation rule sets, loaded and checked once at start-up.
     pub rules: Arc<RuleSetRegistry>,
+    /// The center's public contacts, read once and replaced on edit.
+    pub center: Arc<store::center::CenterCache>,
+    /// Password hashing off the async workers, with a bound on the work in flight.
+    pub hashing: Arc<crate::security::HashPool>,
+    /// Sign-in locks this instance has seen (the `login_throttle` table is the truth).
+    pub login_locks: Arc<store::staff::ThrottleMemo>,
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -94,6 +100,9 @@ pub fn router(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) ->
         db,
         config: Arc::new(config),
         rules: Arc::new(rules),
+        center: Arc::default(),
+        hashing: Arc::new(crate::security::HashPool::for_this_machine()),
+        login_locks: Arc::default(),
     })
 }
 
@@ -113,6 +122,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
     println!("cherga: listening on http://{addr}");
     tracing::info!(%addr, database = %redact(&config.database_url), "cherga started");
     let app = router(db.clone(), config, rules);
+    // The client address feeds sign-in throttling.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

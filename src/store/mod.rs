@@ -1,6 +1,7 @@
 //! Persistence: sea-orm entities and the queries each area needs. Nothing here knows HTTP.
 
 pub mod catalog;
+pub mod center;
 pub mod demo;
 pub mod entities;
 pub mod offices;

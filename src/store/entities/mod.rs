@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod category;
+pub mod login_throttle;
 pub mod office;
 pub mod office_hours;
 pub mod service;
