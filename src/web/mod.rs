@@ -45,7 +45,8 @@ pub fn router(state: AppState) -> Router {
             "/calculators/temporary-absence",
             post(api::calculators::absence),
         )
-        .route("/calculators/heat-allocation", post(api::calculators::heat));
+        .route("/calculators/heat-allocation", post(api::calculators::heat))
+        .merge(api::staff::routes());
 
     Router::new()
         .route("/", get(pages::home::page))
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/catalog",
             get(pages::admin::import_form).post(pages::admin::import),
         )
+        .merge(pages::staff::routes())
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(api::openapi::document))
         .route("/healthz", get(ops::healthz))

@@ -5,6 +5,7 @@ pub mod openapi;
 pub mod rule_sets;
 pub mod services;
 pub mod session;
+pub mod staff;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};

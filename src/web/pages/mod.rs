@@ -4,6 +4,7 @@ pub mod admin;
 pub mod calculators;
 pub mod home;
 pub mod login;
+pub mod staff;
 
 use askama::Template;
 use axum::extract::{Path, Query};
