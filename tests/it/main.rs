@@ -9,3 +9,4 @@ mod calculators;
 mod catalog;
 mod ops;
 mod pages;
+mod staff;
