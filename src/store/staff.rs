@@ -586,6 +586,7 @@ pub async fn sign_in(
     }
     let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
     if let Some(until) = memo.locked_until(&names, now) {
+        tokio::time::sleep(throttle::REFUSAL_DELAY).await;
         return Err(refused(until, now));
     }
     let rows = login_throttle::Entity::find()
@@ -599,6 +600,7 @@ pub async fn sign_in(
     {
         let until = row.locked_until.unwrap_or(now);
         memo.remember(&row.key, until, now);
+        tokio::time::sleep(throttle::REFUSAL_DELAY).await;
         return Err(refused(until, now));
     }
     let user = staff_user::Entity::find()

@@ -56,6 +56,10 @@ impl Policy {
     }
 }
 
+/// A refused attempt is answered after this pause: it costs the server only a timer, and an
+/// attacker that waits for answers sends a few refused tries a second instead of thousands.
+pub const REFUSAL_DELAY: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Whole seconds until `until`, at least one (for `Retry-After`).
 pub fn retry_after_secs(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     let ms = (until - now).num_milliseconds().max(0);
