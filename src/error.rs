@@ -50,7 +50,10 @@ pub enum AppError {
     Unavailable(String),
     /// Sign-in refused for a while after repeated failures (429 with `Retry-After`).
     #[error("throttled: {}", .message.en)]
-    Throttled { retry_after_secs: u64, message: Text },
+    Throttled {
+        retry_after_secs: u64,
+        message: Text,
+    },
     /// Too much work of one kind in flight (password hashing); 503 with `Retry-After`.
     #[error("busy, retry in {retry_after_secs} s")]
     Busy { retry_after_secs: u64 },
@@ -130,8 +133,12 @@ impl AppError {
             | AppError::Invalid { message: t, .. }
             | AppError::Throttled { message: t, .. } => t.clone(),
             AppError::Busy { retry_after_secs } => Text::new(
-                format!("Сервер зайнятий перевіркою паролів. Спробуйте знову через {retry_after_secs} с."),
-                format!("The server is busy checking passwords. Try again in {retry_after_secs} s."),
+                format!(
+                    "Сервер зайнятий перевіркою паролів. Спробуйте знову через {retry_after_secs} с."
+                ),
+                format!(
+                    "The server is busy checking passwords. Try again in {retry_after_secs} s."
+                ),
             ),
             AppError::Unauthorized => Text::new(
                 "Потрібно увійти як працівник центру.",
@@ -214,8 +221,11 @@ impl IntoResponse for AppError {
             _ => None,
         };
         let mut resp = self.body_response();
-        if let Some(v) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok()) {
-            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        if let Some(v) =
+            retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok())
+        {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         resp
     }

@@ -118,9 +118,8 @@ impl HashPool {
 }
 
 fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        hash_password("cherga-dummy-password").unwrap_or_default()
-    });
+    static DUMMY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password("cherga-dummy-password").unwrap_or_default());
     &DUMMY
 }
 

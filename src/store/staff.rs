@@ -320,8 +320,7 @@ pub async fn create_account(
         }
         Err(e) => return Err(e.into()),
     };
-    to_account(m, &HashMap::new())
-        .ok_or_else(|| AppError::internal("stored role does not parse"))
+    to_account(m, &HashMap::new()).ok_or_else(|| AppError::internal("stored role does not parse"))
 }
 
 async fn active_admins_besides(db: &impl ConnectionTrait, id: i32) -> Result<u64, DbErr> {
@@ -419,7 +418,9 @@ pub async fn update_account(
             }
         }
     }
-    let record = find_account(&txn, id).await?.ok_or_else(not_found_account)?;
+    let record = find_account(&txn, id)
+        .await?
+        .ok_or_else(not_found_account)?;
     txn.commit().await?;
     Ok(record)
 }
@@ -437,7 +438,8 @@ async fn end_sessions_of(
     user_id: i32,
     keep: Option<&str>,
 ) -> Result<u64, DbErr> {
-    let mut q = staff_session::Entity::delete_many().filter(staff_session::Column::UserId.eq(user_id));
+    let mut q =
+        staff_session::Entity::delete_many().filter(staff_session::Column::UserId.eq(user_id));
     if let Some(k) = keep {
         q = q.filter(staff_session::Column::TokenHash.ne(k));
     }

@@ -98,7 +98,10 @@ async fn admin_creates_disables_and_resets_accounts(backend: Backend) {
     let id = create(&app, &admin, "Olena.K", "supervisor", "olena-password-1").await;
 
     let r = app
-        .get_with(&format!("/api/v1/staff-users/{id}"), &[("authorization", &admin)])
+        .get_with(
+            &format!("/api/v1/staff-users/{id}"),
+            &[("authorization", &admin)],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["username"], "olena.k", "{}", r.body);
@@ -134,7 +137,12 @@ async fn admin_creates_disables_and_resets_accounts(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert_eq!(r.json()["fields"].as_array().unwrap().len(), 4, "{}", r.body);
+    assert_eq!(
+        r.json()["fields"].as_array().unwrap().len(),
+        4,
+        "{}",
+        r.body
+    );
     let all = app
         .get_with("/api/v1/staff-users", &[("authorization", &admin)])
         .await;
@@ -215,8 +223,16 @@ async fn own_password_change_needs_the_current_one(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert_eq!(r.json()["fields"][0]["field"], "current_password", "{}", r.body);
-    assert_eq!(r.json()["fields"][0]["message"], "The current password is wrong.");
+    assert_eq!(
+        r.json()["fields"][0]["field"],
+        "current_password",
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.json()["fields"][0]["message"],
+        "The current password is wrong."
+    );
 
     let r = app
         .json(
@@ -264,14 +280,32 @@ async fn specialist_accounts_link_to_one_specialist(backend: Backend) {
     let specialists = specialist::Entity::find().all(&app.db).await.unwrap();
     assert!(specialists.len() >= 2, "demo specialists: {specialists:?}");
     let (s1, s2) = (specialists[0].id, specialists[1].id);
-    let a = create(&app, &admin, "spec.a", "specialist", "specialist-a-password").await;
-    let b = create(&app, &admin, "spec.b", "specialist", "specialist-b-password").await;
+    let a = create(
+        &app,
+        &admin,
+        "spec.a",
+        "specialist",
+        "specialist-a-password",
+    )
+    .await;
+    let b = create(
+        &app,
+        &admin,
+        "spec.b",
+        "specialist",
+        "specialist-b-password",
+    )
+    .await;
     let k = create(&app, &admin, "kiosk.1", "kiosk", "kiosk-one-password").await;
 
     let r = patch(&app, &admin, a, json!({"specialist_id": s1})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["specialist"]["id"], s1, "{}", r.body);
-    let linked = specialist::Entity::find_by_id(s1).one(&app.db).await.unwrap().unwrap();
+    let linked = specialist::Entity::find_by_id(s1)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(linked.user_id, Some(a as i32));
 
     // One specialist, one account.
@@ -286,13 +320,21 @@ async fn specialist_accounts_link_to_one_specialist(backend: Backend) {
     // Moving the link: the old specialist is freed.
     let r = patch(&app, &admin, a, json!({"specialist_id": s2})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let old = specialist::Entity::find_by_id(s1).one(&app.db).await.unwrap().unwrap();
+    let old = specialist::Entity::find_by_id(s1)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(old.user_id, None);
     // Leaving the specialist role lets go of the specialist.
     let r = patch(&app, &admin, a, json!({"role": "supervisor"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.json()["specialist"].is_null(), "{}", r.body);
-    let freed = specialist::Entity::find_by_id(s2).one(&app.db).await.unwrap().unwrap();
+    let freed = specialist::Entity::find_by_id(s2)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(freed.user_id, None);
     // `null` unlinks explicitly.
     patch(&app, &admin, b, json!({"specialist_id": s1})).await;
@@ -316,19 +358,43 @@ async fn sign_in_is_throttled_per_account(backend: Backend) {
     assert!(statuses[4..].iter().all(|&s| s == 429), "{statuses:?}");
     assert_eq!(last.json()["error"], "too_many_attempts", "{}", last.body);
     let msg = last.json()["message"].as_str().unwrap().to_string();
-    assert!(msg.starts_with("Забагато невдалих спроб входу. Спробуйте знову через"), "{msg}");
-    let retry: u64 = last.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!(
+        msg.starts_with("Забагато невдалих спроб входу. Спробуйте знову через"),
+        "{msg}"
+    );
+    let retry: u64 = last.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
     // Refused attempts are not counted, and the right password is refused while locked.
-    assert_eq!(cherga::store::staff::failures_of(&app.db, "admin").await.unwrap(), 4);
+    assert_eq!(
+        cherga::store::staff::failures_of(&app.db, "admin")
+            .await
+            .unwrap(),
+        4
+    );
     let r = sign_in(&app, "admin", ADMIN_PASSWORD, "en").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
-    assert!(r.json()["message"].as_str().unwrap().starts_with("Too many failed sign-in attempts. Try again in"), "{}", r.body);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many failed sign-in attempts. Try again in"),
+        "{}",
+        r.body
+    );
 
     // After the lock, the right password signs in and clears the count.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     app.admin_bearer().await;
-    assert_eq!(cherga::store::staff::failures_of(&app.db, "admin").await.unwrap(), 0);
+    assert_eq!(
+        cherga::store::staff::failures_of(&app.db, "admin")
+            .await
+            .unwrap(),
+        0
+    );
     let r = sign_in(&app, "admin", "wrong-password", "en").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
     app.finish().await;
@@ -340,7 +406,12 @@ async fn sign_in_is_throttled_per_address(backend: Backend) {
     // account, but the address runs out of free tries.
     for i in 0..21 {
         let r = sign_in_from(&app, [10, 0, 0, 7], &format!("guess{i}"), "wrong-password").await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {i}: {}",
+            r.body
+        );
     }
     let r = sign_in_from(&app, [10, 0, 0, 7], "admin", ADMIN_PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
@@ -361,7 +432,11 @@ async fn login_page_says_when_to_retry(backend: Backend) {
         last = Some(
             app.form(
                 "/login",
-                &[("csrf", &csrf), ("username", "admin"), ("password", "wrong-password")],
+                &[
+                    ("csrf", &csrf),
+                    ("username", "admin"),
+                    ("password", "wrong-password"),
+                ],
                 &cookies,
             )
             .await,
@@ -369,19 +444,37 @@ async fn login_page_says_when_to_retry(backend: Backend) {
     }
     let r = last.unwrap();
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
-    assert!(r.body.contains("Too many failed sign-in attempts. Try again in"), "{}", r.body);
-    assert!(r.body.contains("name=\"password\""), "the form comes back: {}", r.body);
+    assert!(
+        r.body
+            .contains("Too many failed sign-in attempts. Try again in"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("name=\"password\""),
+        "the form comes back: {}",
+        r.body
+    );
     assert!(r.headers.contains_key(header::RETRY_AFTER));
     // A 100,000-character password is refused before any hashing, with the form.
     let huge = "x".repeat(100_000);
     let r = app
         .form(
             "/login",
-            &[("csrf", &csrf), ("username", "someone"), ("password", &huge)],
+            &[
+                ("csrf", &csrf),
+                ("username", "someone"),
+                ("password", &huge),
+            ],
             &cookies,
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &r.body[..r.body.len().min(500)]);
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        &r.body[..r.body.len().min(500)]
+    );
     assert!(r.body.contains("at most 128 characters"), "{}", r.body);
     app.finish().await;
 }
@@ -405,9 +498,19 @@ async fn overlong_input_is_refused(backend: Backend) {
         let mut body = json!({"username": "valid.name", "display_name": "Ім'я", "role": "kiosk", "password": "a-valid-password"});
         body[field] = json!(value);
         let r = app
-            .json(Method::POST, "/api/v1/staff-users", &body, &[("authorization", &admin)])
+            .json(
+                Method::POST,
+                "/api/v1/staff-users",
+                &body,
+                &[("authorization", &admin)],
+            )
             .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            r.body
+        );
         assert_eq!(r.json()["fields"][0]["field"], field, "{}", r.body);
     }
     let id = admin_id(&app).await;
@@ -421,7 +524,12 @@ async fn overlong_input_is_refused(backend: Backend) {
             &[("authorization", &admin)],
         )
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &r.body[..r.body.len().min(500)]);
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        &r.body[..r.body.len().min(500)]
+    );
     assert_eq!(r.json()["fields"][0]["field"], "name_uk");
     app.finish().await;
 }
@@ -435,9 +543,18 @@ async fn center_contacts_are_edited_and_shown(backend: Backend) {
     // Seeded from the catalog file's [center], placeholder address included.
     let r = app.get("/api/v1/center").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(r.json()["address_uk"], "адреса районного центру", "{}", r.body);
+    assert_eq!(
+        r.json()["address_uk"],
+        "адреса районного центру",
+        "{}",
+        r.body
+    );
     let home = app.get("/").await;
-    assert!(home.body.contains("адреса районного центру"), "{}", home.body);
+    assert!(
+        home.body.contains("адреса районного центру"),
+        "{}",
+        home.body
+    );
 
     let body = json!({
         "name_uk": "ЦКС Печерського району", "name_en": "Pecherskyi Communal Service Center",
@@ -449,7 +566,12 @@ async fn center_contacts_are_edited_and_shown(backend: Backend) {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
     let admin = app.admin_bearer().await;
     let r = app
-        .json(Method::PUT, "/api/v1/center", &body, &[("authorization", &admin)])
+        .json(
+            Method::PUT,
+            "/api/v1/center",
+            &body,
+            &[("authorization", &admin)],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["address_en"], "5 Lavrska St");
@@ -458,9 +580,17 @@ async fn center_contacts_are_edited_and_shown(backend: Backend) {
     assert!(home.body.contains("вул. Лаврська, 5"), "{}", home.body);
     assert!(home.body.contains("Пн–Пт 8:00–17:00"), "{}", home.body);
     assert!(home.body.contains("tel:+380441234567"), "{}", home.body);
-    assert!(!home.body.contains("адреса районного центру"), "{}", home.body);
+    assert!(
+        !home.body.contains("адреса районного центру"),
+        "{}",
+        home.body
+    );
     let en = app.get_with("/", &[("accept-language", "en")]).await;
-    assert!(en.body.contains("5 Lavrska St") && en.body.contains("Mon–Fri 8:00–17:00"), "{}", en.body);
+    assert!(
+        en.body.contains("5 Lavrska St") && en.body.contains("Mon–Fri 8:00–17:00"),
+        "{}",
+        en.body
+    );
 
     // Stored in the database: a new instance over it shows the same.
     let stored = cherga::store::center::find_contacts(&app.db).await.unwrap();
@@ -508,21 +638,42 @@ async fn staff_pages_work_without_javascript(backend: Backend) {
     let r = app
         .form(
             "/admin/staff",
-            &[("csrf", &csrf), ("username", "x"), ("display_name", "Кіоск"), ("role", "kiosk"), ("password", "short")],
+            &[
+                ("csrf", &csrf),
+                ("username", "x"),
+                ("display_name", "Кіоск"),
+                ("role", "kiosk"),
+                ("password", "short"),
+            ],
             &cookies,
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(r.body.contains("Пароль має містити від 12 до 128 символів."), "{}", r.body);
+    assert!(
+        r.body
+            .contains("Пароль має містити від 12 до 128 символів."),
+        "{}",
+        r.body
+    );
     let r = app
         .form(
             "/admin/staff",
-            &[("csrf", &csrf), ("username", "hall.kiosk"), ("display_name", "Кіоск у залі"), ("role", "kiosk"), ("password", "kiosk-hall-password")],
+            &[
+                ("csrf", &csrf),
+                ("username", "hall.kiosk"),
+                ("display_name", "Кіоск у залі"),
+                ("role", "kiosk"),
+                ("password", "kiosk-hall-password"),
+            ],
             &cookies,
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("data-username=\"hall.kiosk\""), "{}", r.body);
+    assert!(
+        r.body.contains("data-username=\"hall.kiosk\""),
+        "{}",
+        r.body
+    );
     let kiosk = cherga::store::staff::list_accounts(&app.db)
         .await
         .unwrap()
@@ -534,30 +685,68 @@ async fn staff_pages_work_without_javascript(backend: Backend) {
     let path = format!("/admin/staff/{}", kiosk.id);
     assert_eq!(html(&path).await.status, StatusCode::OK);
     let r = app
-        .form(&path, &[("csrf", &csrf), ("display_name", "Кіоск у залі"), ("role", "kiosk"), ("specialist_id", "")], &cookies)
+        .form(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("display_name", "Кіоск у залі"),
+                ("role", "kiosk"),
+                ("specialist_id", ""),
+            ],
+            &cookies,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let k = cherga::store::staff::find_account(&app.db, kiosk.id).await.unwrap().unwrap();
+    let k = cherga::store::staff::find_account(&app.db, kiosk.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!k.active);
     let r = app
-        .form(&format!("{path}/password"), &[("csrf", &csrf), ("password", "kiosk-new-password")], &cookies)
+        .form(
+            &format!("{path}/password"),
+            &[("csrf", &csrf), ("password", "kiosk-new-password")],
+            &cookies,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("Новий пароль встановлено"), "{}", r.body);
     // The admin cannot disable themselves as the last admin: 409 with the form.
-    let me = cherga::store::staff::list_accounts(&app.db).await.unwrap().into_iter().find(|a| a.username == "admin").unwrap();
+    let me = cherga::store::staff::list_accounts(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.username == "admin")
+        .unwrap();
     let r = app
-        .form(&format!("/admin/staff/{}", me.id), &[("csrf", &csrf), ("display_name", "Адміністратор"), ("role", "admin")], &cookies)
+        .form(
+            &format!("/admin/staff/{}", me.id),
+            &[
+                ("csrf", &csrf),
+                ("display_name", "Адміністратор"),
+                ("role", "admin"),
+            ],
+            &cookies,
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    assert!(r.body.contains("останній активний адміністратор"), "{}", r.body);
+    assert!(
+        r.body.contains("останній активний адміністратор"),
+        "{}",
+        r.body
+    );
 
     // Own password through the page.
     assert_eq!(html("/account/password").await.status, StatusCode::OK);
     let r = app
         .form(
             "/account/password",
-            &[("csrf", &csrf), ("current_password", ADMIN_PASSWORD), ("new_password", "page-new-password"), ("confirm_password", "page-other-password")],
+            &[
+                ("csrf", &csrf),
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", "page-new-password"),
+                ("confirm_password", "page-other-password"),
+            ],
             &cookies,
         )
         .await;
@@ -565,7 +754,12 @@ async fn staff_pages_work_without_javascript(backend: Backend) {
     let r = app
         .form(
             "/account/password",
-            &[("csrf", &csrf), ("current_password", ADMIN_PASSWORD), ("new_password", "page-new-password"), ("confirm_password", "page-new-password")],
+            &[
+                ("csrf", &csrf),
+                ("current_password", ADMIN_PASSWORD),
+                ("new_password", "page-new-password"),
+                ("confirm_password", "page-new-password"),
+            ],
             &cookies,
         )
         .await;
@@ -579,7 +773,18 @@ async fn staff_pages_work_without_javascript(backend: Backend) {
     let r = app
         .form(
             "/admin/center",
-            &[("csrf", &csrf), ("name_uk", "ЦКС"), ("name_en", "CSC"), ("address_uk", "вул. Нова, 2"), ("address_en", "2 Nova St"), ("phone", "(044) 111-22-33"), ("email", "a@b.ua"), ("website", ""), ("hours_uk", ""), ("hours_en", "")],
+            &[
+                ("csrf", &csrf),
+                ("name_uk", "ЦКС"),
+                ("name_en", "CSC"),
+                ("address_uk", "вул. Нова, 2"),
+                ("address_en", "2 Nova St"),
+                ("phone", "(044) 111-22-33"),
+                ("email", "a@b.ua"),
+                ("website", ""),
+                ("hours_uk", ""),
+                ("hours_en", ""),
+            ],
             &cookies,
         )
         .await;
@@ -587,9 +792,13 @@ async fn staff_pages_work_without_javascript(backend: Backend) {
     assert!(app.get("/").await.body.contains("вул. Нова, 2"));
 
     // A kiosk account does not reach these pages; anonymous visitors are sent to sign in.
-    let r = app.get_with("/admin/staff", &[("accept", "text/html")]).await;
+    let r = app
+        .get_with("/admin/staff", &[("accept", "text/html")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = app.get_with("/account/password", &[("accept", "text/html")]).await;
+    let r = app
+        .get_with("/account/password", &[("accept", "text/html")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     app.finish().await;
 }

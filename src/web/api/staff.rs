@@ -20,8 +20,8 @@ use crate::domain::staff::center::{CenterContacts, ContactsInput, validate_conta
 use crate::error::{AppError, AppResult};
 use crate::store;
 use crate::store::staff::StaffAccountRecord;
-use crate::web::auth::{Admin, Staff, session_token};
 use crate::web::api::openapi::ErrorDto;
+use crate::web::auth::{Admin, Staff, session_token};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,8 +34,25 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list, create, get_one, update, reset_password, change_own_password, center, update_center),
-    components(schemas(StaffAccountDto, LinkedSpecialistDto, NewStaffUser, StaffUserChange, NewPassword, PasswordChange, CenterDto))
+    paths(
+        list,
+        create,
+        get_one,
+        update,
+        reset_password,
+        change_own_password,
+        center,
+        update_center
+    ),
+    components(schemas(
+        StaffAccountDto,
+        LinkedSpecialistDto,
+        NewStaffUser,
+        StaffUserChange,
+        NewPassword,
+        PasswordChange,
+        CenterDto
+    ))
 )]
 pub struct StaffApi;
 
@@ -166,8 +183,13 @@ pub async fn create(
     _admin: Admin,
     ApiJson(body): ApiJson<NewStaffUser>,
 ) -> AppResult<(StatusCode, Json<StaffAccountDto>)> {
-    let new = validate_new_account(&body.username, &body.display_name, &body.role, &body.password)
-        .map_err(AppError::invalid_fields)?;
+    let new = validate_new_account(
+        &body.username,
+        &body.display_name,
+        &body.role,
+        &body.password,
+    )
+    .map_err(AppError::invalid_fields)?;
     let created = store::staff::create_account(&state.db, &state.hashing, new).await?;
     Ok((StatusCode::CREATED, Json(to_dto(created))))
 }
@@ -239,8 +261,8 @@ pub async fn reset_password(
     Path(id): Path<i32>,
     ApiJson(body): ApiJson<NewPassword>,
 ) -> AppResult<StatusCode> {
-    let password =
-        check_new_password("password", &body.password).map_err(|e| AppError::invalid_fields(vec![e]))?;
+    let password = check_new_password("password", &body.password)
+        .map_err(|e| AppError::invalid_fields(vec![e]))?;
     store::staff::reset_password(&state.db, &state.hashing, &state.login_locks, id, &password)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -77,10 +77,12 @@ pub async fn submit(
     };
     let user = match outcome {
         Ok(user) => user,
-        Err(e @ (AppError::BadCredentials
-        | AppError::Throttled { .. }
-        | AppError::Busy { .. }
-        | AppError::Invalid { .. })) => {
+        Err(
+            e @ (AppError::BadCredentials
+            | AppError::Throttled { .. }
+            | AppError::Busy { .. }
+            | AppError::Invalid { .. }),
+        ) => {
             // The form comes back with the reason; the status and `Retry-After` stay.
             let refusal = match &e {
                 AppError::BadCredentials => None,

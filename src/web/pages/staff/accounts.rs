@@ -56,11 +56,7 @@ struct ListPage {
     role: String,
 }
 
-async fn list_page(
-    state: &AppState,
-    ctx: &RequestContext,
-    staff: &Staff,
-) -> AppResult<ListPage> {
+async fn list_page(state: &AppState, ctx: &RequestContext, staff: &Staff) -> AppResult<ListPage> {
     let t = Tr(ctx.lang);
     let accounts = store::staff::list_accounts(&state.db)
         .await?

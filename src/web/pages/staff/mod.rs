@@ -18,7 +18,10 @@ use crate::error::AppError;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/staff", get(accounts::list).post(accounts::create))
-        .route("/admin/staff/{id}", get(accounts::edit).post(accounts::save))
+        .route(
+            "/admin/staff/{id}",
+            get(accounts::edit).post(accounts::save),
+        )
         .route("/admin/staff/{id}/password", post(accounts::reset_password))
         .route(
             "/account/password",
