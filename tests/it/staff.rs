@@ -614,6 +614,19 @@ async fn center_contacts_are_edited_and_shown(backend: Backend) {
     assert_eq!(fields, ["name_uk", "phone", "email"], "{}", r.body);
     let still = cherga::store::center::find_contacts(&app.db).await.unwrap();
     assert_eq!(still.address.uk, "вул. Лаврська, 5");
+
+    // The API is described in the one OpenAPI document.
+    let doc = app.get("/api/openapi.json").await.json();
+    for path in [
+        "/api/v1/staff-users",
+        "/api/v1/staff-users/{id}",
+        "/api/v1/staff-users/{id}/password",
+        "/api/v1/me/password",
+        "/api/v1/center",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    assert!(doc["paths"]["/api/v1/session"]["post"]["responses"]["429"].is_object());
     app.finish().await;
 }
 
