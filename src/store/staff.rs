@@ -609,10 +609,17 @@ pub async fn sign_in(
         .filter(staff_user::Column::Username.eq(username.trim().to_lowercase()))
         .one(db)
         .await?;
-    let ok = pool
+    let ok = match pool
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
         .await
-        .map_err(busy)?;
+    {
+        Ok(ok) => ok,
+        Err(e) => {
+            // why: the same pause as a refusal, so a full pool is not answered in a tight loop.
+            tokio::time::sleep(throttle::REFUSAL_DELAY).await;
+            return Err(busy(e));
+        }
+    };
     if let Some(u) = user.filter(|u| ok && u.active) {
         if !rows.is_empty() {
             login_throttle::Entity::delete_many()
