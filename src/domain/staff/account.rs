@@ -85,7 +85,7 @@ pub fn parse_display_name(raw: &str) -> Result<String, FieldError> {
 /// A new password (not trimmed: spaces count).
 pub fn check_new_password(field: &str, raw: &str) -> Result<String, FieldError> {
     let n = chars(raw);
-    if n < PASSWORD_MIN || n > PASSWORD_MAX {
+    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
         return Err(FieldError::bilingual(
             field,
             format!("Пароль має містити від {PASSWORD_MIN} до {PASSWORD_MAX} символів."),

@@ -95,8 +95,7 @@ pub async fn submit(
                 ),
                 other => Some(other.message().get(ctx.lang).to_string()),
             };
-            let mut username = form.username;
-            username.truncate(username.floor_char_boundary(USERNAME_MAX));
+            let username: String = form.username.chars().take(USERNAME_MAX).collect();
             let page = LoginPage {
                 chrome: Chrome::new(&ctx, None),
                 failed: refusal.is_none(),
