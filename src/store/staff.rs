@@ -630,7 +630,8 @@ pub async fn sign_in(
         memo.clear(&names);
         return to_user(u).ok_or_else(|| AppError::internal("stored role does not parse"));
     }
-    record_failures(db, memo, &keys, &rows, now).await?;
+    // why: the lock runs from the answer, not from the start: hashing may take a while.
+    record_failures(db, memo, &keys, &rows, super::now()).await?;
     Err(AppError::BadCredentials)
 }
 
