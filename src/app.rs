@@ -20,6 +20,12 @@ pub struct AppState {
     pub board: Arc<crate::events::Hub>,
     /// Anonymous kiosk tickets per address (queue area).
     pub kiosk_limit: Arc<crate::web::api::queue::IpLimiter>,
+    /// The center's public contacts, read once and replaced on edit.
+    pub center: Arc<store::center::CenterCache>,
+    /// Password hashing off the async workers, with a bound on the work in flight.
+    pub hashing: Arc<crate::security::HashPool>,
+    /// Sign-in locks this instance has seen (the `login_throttle` table is the truth).
+    pub login_locks: Arc<store::staff::ThrottleMemo>,
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -94,7 +100,12 @@ pub fn bundled_rules() -> Result<RuleSetRegistry, String> {
 }
 
 pub fn router(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) -> axum::Router {
-    crate::web::router(AppState {
+    crate::web::router(state(db, config, rules))
+}
+
+/// The state every handler shares; `serve` and the tests build it the same way.
+pub fn state(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) -> AppState {
+    AppState {
         board: Arc::new(crate::events::Hub::new(db.clone())),
         kiosk_limit: Arc::new(crate::web::api::queue::IpLimiter::new(
             config.kiosk_tickets_per_hour,
@@ -102,7 +113,10 @@ pub fn router(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) ->
         db,
         config: Arc::new(config),
         rules: Arc::new(rules),
-    })
+        center: Arc::default(),
+        hashing: Arc::new(crate::security::HashPool::for_this_machine()),
+        login_locks: Arc::default(),
+    }
 }
 
 pub async fn serve(config: Config) -> Result<(), String> {
@@ -141,21 +155,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
             }
         },
     ));
-    let board = Arc::new(crate::events::Hub::new(db.clone()));
+    let state = state(db.clone(), config, rules);
+    let board = Arc::clone(&state.board);
     board.start();
-    let app = crate::web::router(AppState {
-        board: Arc::clone(&board),
-        kiosk_limit: Arc::new(crate::web::api::queue::IpLimiter::new(
-            config.kiosk_tickets_per_hour,
-        )),
-        db: db.clone(),
-        config: Arc::new(config),
-        rules: Arc::new(rules),
-    });
+    let app = crate::web::router(state);
     let stop_board = Arc::clone(&board);
     axum::serve(
         listener,
-        // The kiosk's per-address limit needs the peer address.
+        // The kiosk limit and sign-in throttling need the peer address.
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async move {

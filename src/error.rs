@@ -55,6 +55,15 @@ pub enum AppError {
     TooLarge(Text),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Sign-in refused for a while after repeated failures (429 with `Retry-After`).
+    #[error("throttled: {}", .message.en)]
+    Throttled {
+        retry_after_secs: u64,
+        message: Text,
+    },
+    /// Too much work of one kind in flight (password hashing); 503 with `Retry-After`.
+    #[error("busy, retry in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -102,6 +111,8 @@ impl AppError {
             AppError::FormExpired => StatusCode::FORBIDDEN,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,6 +130,8 @@ impl AppError {
             AppError::FormExpired => "form_expired",
             AppError::TooLarge(_) => "too_large",
             AppError::Unavailable(_) => "unavailable",
+            AppError::Throttled { .. } => "too_many_attempts",
+            AppError::Busy { .. } => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -129,7 +142,16 @@ impl AppError {
             | AppError::BadRequest(t)
             | AppError::Conflict(t)
             | AppError::TooLarge(t)
-            | AppError::Invalid { message: t, .. } => t.clone(),
+            | AppError::Invalid { message: t, .. }
+            | AppError::Throttled { message: t, .. } => t.clone(),
+            AppError::Busy { retry_after_secs } => Text::new(
+                format!(
+                    "Сервер зайнятий перевіркою паролів. Спробуйте знову через {retry_after_secs} с."
+                ),
+                format!(
+                    "The server is busy checking passwords. Try again in {retry_after_secs} s."
+                ),
+            ),
             AppError::Unauthorized => Text::new(
                 "Потрібно увійти як працівник центру.",
                 "Staff sign-in is required.",
@@ -207,6 +229,26 @@ struct FieldBody<'a> {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            AppError::Throttled {
+                retry_after_secs, ..
+            }
+            | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let mut resp = self.body_response();
+        if let Some(v) =
+            retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok())
+        {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
+    }
+}
+
+impl AppError {
+    fn body_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");

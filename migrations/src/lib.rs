@@ -6,6 +6,7 @@ mod m20261124_000001_foundation;
 mod m20261125_000020_mail;
 mod m20261125_000030_queue;
 mod m20261125_000040_case;
+mod m20261125_000002_staff;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000020_mail::Migration),
             Box::new(m20261125_000030_queue::Migration),
             Box::new(m20261125_000040_case::Migration),
+            Box::new(m20261125_000002_staff::Migration),
         ]
     }
 }

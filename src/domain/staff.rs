@@ -1,4 +1,8 @@
-//! Staff roles and what each may do.
+//! Staff roles and what each may do; accounts, sign-in throttling and the center's contacts.
+
+pub mod account;
+pub mod center;
+pub mod throttle;
 
 use serde::{Deserialize, Serialize};
 

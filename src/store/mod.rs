@@ -2,6 +2,7 @@
 
 pub mod case;
 pub mod catalog;
+pub mod center;
 pub mod demo;
 pub mod entities;
 pub mod mail;

@@ -153,3 +153,22 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
         Ok(load_staff(parts, state).await.ok().flatten())
     }
 }
+
+/// The client's address, when the server was started with connection info (`app::serve`);
+/// in-process tests may add a `ConnectInfo` extension to a request. Proxy headers are not
+/// trusted: behind a proxy every client would share its address.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}

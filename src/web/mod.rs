@@ -47,7 +47,8 @@ pub fn router(state: AppState) -> Router {
             "/calculators/temporary-absence",
             post(api::calculators::absence),
         )
-        .route("/calculators/heat-allocation", post(api::calculators::heat));
+        .route("/calculators/heat-allocation", post(api::calculators::heat))
+        .merge(api::staff::routes());
 
     Router::new()
         .route("/", get(pages::home::page))
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
             get(pages::admin::import_form).post(pages::admin::import),
         )
         .merge(pages::mail::routes())
+        .merge(pages::staff::routes())
         .nest("/api/v1", api)
         .merge(api::queue::routes())
         .merge(pages::queue::routes())

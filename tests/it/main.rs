@@ -12,3 +12,4 @@ mod mail;
 mod ops;
 mod pages;
 mod queue;
+mod staff;

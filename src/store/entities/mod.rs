@@ -18,6 +18,7 @@ pub mod mail_attachment;
 pub mod mail_outbox;
 pub mod meter;
 pub mod meter_reading;
+pub mod login_throttle;
 pub mod office;
 pub mod office_hours;
 pub mod service;

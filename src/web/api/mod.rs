@@ -7,6 +7,7 @@ pub mod queue;
 pub mod rule_sets;
 pub mod services;
 pub mod session;
+pub mod staff;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};

@@ -59,5 +59,6 @@ pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::queue::QueueApi::openapi());
     doc.merge(super::case::CaseApi::openapi());
+    doc.merge(super::staff::StaffApi::openapi());
     Json(doc)
 }

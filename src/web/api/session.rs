@@ -11,10 +11,10 @@ use utoipa::ToSchema;
 use super::ApiJson;
 use crate::app::AppState;
 use crate::domain::staff::Role;
-use crate::domain::validation::FieldError;
+use crate::domain::staff::account::check_sign_in;
 use crate::error::{AppError, AppResult};
 use crate::store::staff::{self, SessionKind, StaffUser};
-use crate::web::auth::Staff;
+use crate::web::auth::{ClientAddr, Staff};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SignIn {
@@ -48,32 +48,24 @@ fn user_dto(u: &StaffUser) -> UserDto {
 
 /// Signs a staff member in and returns a bearer token for API clients.
 #[utoipa::path(post, path = "/api/v1/session", tag = "staff", request_body = SignIn,
-    responses((status = 201, body = SessionDto), (status = 401, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
+    responses((status = 201, body = SessionDto), (status = 401, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto),
+        (status = 429, description = "Too many failed attempts for the account or the address; `Retry-After` says when to retry", body = crate::web::api::openapi::ErrorDto),
+        (status = 503, description = "Too many password checks in flight; `Retry-After`", body = crate::web::api::openapi::ErrorDto)))]
 pub async fn create(
     State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
     ApiJson(body): ApiJson<SignIn>,
 ) -> AppResult<(StatusCode, Json<SessionDto>)> {
-    let mut errors = Vec::new();
-    if body.username.trim().is_empty() {
-        errors.push(FieldError::bilingual(
-            "username",
-            "Вкажіть ім'я користувача.",
-            "Enter the username.",
-        ));
-    }
-    if body.password.is_empty() {
-        errors.push(FieldError::bilingual(
-            "password",
-            "Вкажіть пароль.",
-            "Enter the password.",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::invalid_fields(errors));
-    }
-    let user = staff::authenticate(&state.db, &body.username, &body.password)
-        .await?
-        .ok_or(AppError::BadCredentials)?;
+    check_sign_in(&body.username, &body.password).map_err(AppError::invalid_fields)?;
+    let user = staff::sign_in(
+        &state.db,
+        &state.hashing,
+        &state.login_locks,
+        &body.username,
+        &body.password,
+        address,
+    )
+    .await?;
     let hours = i64::from(state.config.session_hours);
     let (token, expires_at) = staff::start_session(
         &state.db,

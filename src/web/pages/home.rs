@@ -51,7 +51,8 @@ pub struct OfficeView {
 #[template(path = "home.html")]
 struct HomePage {
     chrome: Chrome,
-    center: crate::domain::catalog::Center,
+    center: std::sync::Arc<crate::domain::staff::center::CenterContacts>,
+    center_hours: String,
     center_name: String,
     center_address: String,
     phone_href: String,
@@ -101,10 +102,7 @@ pub async fn page(
 ) -> AppResult<Response> {
     let t = Tr(ctx.lang);
     let english = ctx.lang == crate::domain::lang::Lang::En;
-    let center = store::catalog::center(&state.db)
-        .await?
-        .or_else(|| crate::domain::catalog::bundled().ok().map(|c| c.center))
-        .ok_or_else(|| crate::error::AppError::internal("no center information"))?;
+    let center = state.center.get(&state.db).await?;
     let services = store::catalog::list_services(&state.db, false).await?;
     let categories = store::catalog::list_categories(&state.db).await?;
     let service_count = services.len();
@@ -164,15 +162,8 @@ pub async fn page(
         center_name: t.pick(&center.name).to_string(),
         chrome: Chrome::new(&ctx, staff.as_ref()),
         center_address: t.pick(&center.address).to_string(),
-        // "(044) 247-40-40" dials as +380442474040 from any phone.
-        phone_href: format!(
-            "+38{}",
-            center
-                .phone
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect::<String>()
-        ),
+        center_hours: t.pick(&center.hours).to_string(),
+        phone_href: center.phone_href(),
         center,
         offices,
         categories,

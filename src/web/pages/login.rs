@@ -3,16 +3,17 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::{LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use serde::Deserialize;
 
 use super::{Chrome, render};
 use crate::app::AppState;
+use crate::domain::staff::account::{USERNAME_MAX, check_sign_in};
 use crate::error::{AppError, AppResult};
 use crate::store::staff::{self, SessionKind};
-use crate::web::auth::{SESSION_COOKIE, clear_session_cookie, session_cookie};
+use crate::web::auth::{ClientAddr, SESSION_COOKIE, clear_session_cookie, session_cookie};
 use crate::web::context::{RequestContext, check_csrf, cookie_value, safe_next};
 
 #[derive(Template)]
@@ -20,6 +21,8 @@ use crate::web::context::{RequestContext, check_csrf, cookie_value, safe_next};
 struct LoginPage {
     chrome: Chrome,
     failed: bool,
+    /// Why the sign-in was refused, when it was not a wrong password (throttled, too long).
+    refusal: Option<String>,
     next: String,
     username: String,
 }
@@ -33,6 +36,7 @@ pub async fn form(ctx: RequestContext, Query(q): Query<LoginQuery>) -> AppResult
     render(&LoginPage {
         chrome: Chrome::new(&ctx, None),
         failed: false,
+        refusal: None,
         next: safe_next(q.next.as_deref()),
         username: String::new(),
     })
@@ -52,20 +56,61 @@ pub struct LoginForm {
 pub async fn submit(
     State(state): State<AppState>,
     ctx: RequestContext,
+    ClientAddr(address): ClientAddr,
     axum::Form(form): axum::Form<LoginForm>,
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
     let next = safe_next(form.next.as_deref());
-    let Some(user) = staff::authenticate(&state.db, &form.username, &form.password).await? else {
-        let page = LoginPage {
-            chrome: Chrome::new(&ctx, None),
-            failed: true,
-            next,
-            username: form.username,
-        };
-        let mut resp = render(&page)?;
-        *resp.status_mut() = StatusCode::UNAUTHORIZED;
-        return Ok(resp);
+    let outcome = match check_sign_in(&form.username, &form.password) {
+        Err(errors) => Err(AppError::invalid_fields(errors)),
+        Ok(()) => {
+            staff::sign_in(
+                &state.db,
+                &state.hashing,
+                &state.login_locks,
+                &form.username,
+                &form.password,
+                address,
+            )
+            .await
+        }
+    };
+    let user = match outcome {
+        Ok(user) => user,
+        Err(
+            e @ (AppError::BadCredentials
+            | AppError::Throttled { .. }
+            | AppError::Busy { .. }
+            | AppError::Invalid { .. }),
+        ) => {
+            // The form comes back with the reason; the status and `Retry-After` stay.
+            let refusal = match &e {
+                AppError::BadCredentials => None,
+                AppError::Invalid { fields, .. } => Some(
+                    fields
+                        .iter()
+                        .map(|f| f.message.get(ctx.lang).to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                other => Some(other.message().get(ctx.lang).to_string()),
+            };
+            let username: String = form.username.chars().take(USERNAME_MAX).collect();
+            let page = LoginPage {
+                chrome: Chrome::new(&ctx, None),
+                failed: refusal.is_none(),
+                refusal,
+                next,
+                username,
+            };
+            let mut resp = render(&page)?;
+            *resp.status_mut() = e.status();
+            if let Some(v) = e.into_response().headers().get(RETRY_AFTER).cloned() {
+                resp.headers_mut().insert(RETRY_AFTER, v);
+            }
+            return Ok(resp);
+        }
+        Err(other) => return Err(other),
     };
     let hours = i64::from(state.config.session_hours);
     let (token, _) = staff::start_session(

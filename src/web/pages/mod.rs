@@ -7,6 +7,7 @@ pub mod home;
 pub mod login;
 pub mod mail;
 pub mod queue;
+pub mod staff;
 
 use askama::Template;
 use axum::extract::{Path, Query};
