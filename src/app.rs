@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Recalculation rule sets, loaded and checked once at start-up.
     pub rules: Arc<RuleSetRegistry>,
+    /// Read-mostly data kept in memory (the catalog), see `store::cache`.
+    pub caches: Arc<store::cache::Caches>,
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -94,6 +96,7 @@ pub fn router(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) ->
         db,
         config: Arc::new(config),
         rules: Arc::new(rules),
+        caches: Arc::new(store::cache::Caches::default()),
     })
 }
 
@@ -142,6 +145,29 @@ pub async fn import_catalog_file(config: &Config, file: &std::path::Path) -> Res
         "cherga: catalog imported: {} categories, {} services added, {} updated, {} deactivated",
         report.categories, report.added, report.updated, report.deactivated
     );
+    Ok(())
+}
+
+/// Writes the catalog in the database as a catalog file, to `file` or standard output.
+pub async fn export_catalog_file(
+    config: &Config,
+    file: Option<&std::path::Path>,
+) -> Result<(), String> {
+    let db = store::connect(config).await.map_err(|e| e.to_string())?;
+    store::migrate(&db).await.map_err(|e| e.to_string())?;
+    let text = store::catalog::export(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    match file {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string())?;
+        }
+    }
     Ok(())
 }
 

@@ -30,6 +30,12 @@ pub enum Command {
         /// Path to the catalog file.
         file: std::path::PathBuf,
     },
+    /// Write the catalog in the database (with the admin's edits) in the same format, to FILE or
+    /// to standard output. Importing it unchanged changes nothing.
+    ExportCatalog {
+        /// Path to write; standard output when left out.
+        file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,6 +12,9 @@ async fn main() -> std::process::ExitCode {
         Command::ImportCatalog { file } => {
             cherga::app::import_catalog_file(&cli.config, &file).await
         }
+        Command::ExportCatalog { file } => {
+            cherga::app::export_catalog_file(&cli.config, file.as_deref()).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
             get(api::services::get).patch(api::services::patch),
         )
         .route("/catalog/import", post(api::services::import))
+        .merge(api::services::routes())
         .route(
             "/session",
             post(api::session::create).delete(api::session::delete),

@@ -56,5 +56,7 @@ impl Modify for BearerAuth {
 pub struct ApiDoc;
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::services::CatalogApi::openapi());
+    Json(doc)
 }
