@@ -27,12 +27,19 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Every cache of the process, in `AppState`.
 pub struct Caches {
     pub catalog: Versioned<CatalogSnapshot>,
+    /// Offices with their hours, for the home page. Whatever edits offices must call
+    /// `bump_version(txn, OFFICES)` in its transaction.
+    pub offices: Versioned<Vec<super::offices::OfficeRecord>>,
 }
+
+/// The version name of the offices' cache.
+pub const OFFICES: &str = "offices";
 
 impl Default for Caches {
     fn default() -> Self {
         Caches {
             catalog: Versioned::new(super::catalog::CACHE_NAME),
+            offices: Versioned::new(OFFICES),
         }
     }
 }

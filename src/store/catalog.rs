@@ -213,17 +213,16 @@ async fn current_catalog(db: &impl ConnectionTrait) -> Result<(Catalog, HashSet<
         services: services
             .into_iter()
             .map(|s| {
-                let channels_text = if parse_channels(&s.channels_text).ok().as_ref()
-                    == Some(&s.channels)
-                {
-                    s.channels_text
-                } else {
-                    s.channels
-                        .iter()
-                        .map(|c| c.label().uk.to_lowercase())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
+                let channels_text =
+                    if parse_channels(&s.channels_text).ok().as_ref() == Some(&s.channels) {
+                        s.channels_text
+                    } else {
+                        s.channels
+                            .iter()
+                            .map(|c| c.label().uk.to_lowercase())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
                 Service {
                     code: s.code,
                     category: s.category.code,
@@ -323,13 +322,11 @@ pub async fn import(db: &DatabaseConnection, catalog: &Catalog) -> Result<Import
                 continue;
             }
             Some(old) => old.into_active_model(),
-            None => {
-                service::ActiveModel {
-                    code: Set(s.code.clone()),
-                    planned_minutes_override: Set(None),
-                    ..Default::default()
-                }
-            }
+            None => service::ActiveModel {
+                code: Set(s.code.clone()),
+                planned_minutes_override: Set(None),
+                ..Default::default()
+            },
         };
         am.category_id = Set(category_id);
         am.title = Set(s.title.uk.clone());

@@ -6,8 +6,8 @@ use crate::domain::validation::FieldError;
 /// The longest appointment an admin may plan: a whole working day.
 pub const MAX_PLANNED_MINUTES: u32 = 480;
 /// The longest service or category title kept, in either language (the longest published one
-/// is under 200 characters).
-pub const MAX_TITLE_CHARS: usize = 300;
+/// is 311 characters).
+pub const MAX_TITLE_CHARS: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceChange {
@@ -141,7 +141,7 @@ mod tests {
         let errs = validate_change(&long, &long, "", vec![Channel::Visit], true).unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["title", "title_en"]);
-        assert!(errs[0].message.uk.contains("300"), "{:?}", errs[0]);
+        assert!(errs[0].message.uk.contains("500"), "{:?}", errs[0]);
     }
 
     #[test]

@@ -41,7 +41,9 @@ pub enum SyntaxProblem {
     /// A value of the wrong kind (a number where text was expected, a table instead of a list).
     WrongType,
     /// The file is larger than an import may be.
-    TooLarge { max_bytes: usize },
+    TooLarge {
+        max_bytes: usize,
+    },
 }
 
 /// Which kind of record a code belongs to, so a message can say which one is wrong.
@@ -140,7 +142,9 @@ impl CatalogError {
                 } else {
                     Text::new(
                         format!("Поле «{field}» запису «{code}» довше за {max} символів"),
-                        format!("The field \"{field}\" of \"{code}\" is longer than {max} characters"),
+                        format!(
+                            "The field \"{field}\" of \"{code}\" is longer than {max} characters"
+                        ),
                     )
                 }
             }

@@ -197,8 +197,18 @@ pub fn parse_catalog(toml_text: &str) -> Result<Catalog, CatalogError> {
             });
         }
         let title = checked_title(CodeOwner::Service, &code, &raw.title, &raw.title_en)?;
-        check_len(&code, "duration", raw.duration.trim(), MAX_SHORT_FIELD_CHARS)?;
-        check_len(&code, "channels", raw.channels.trim(), MAX_SHORT_FIELD_CHARS)?;
+        check_len(
+            &code,
+            "duration",
+            raw.duration.trim(),
+            MAX_SHORT_FIELD_CHARS,
+        )?;
+        check_len(
+            &code,
+            "channels",
+            raw.channels.trim(),
+            MAX_SHORT_FIELD_CHARS,
+        )?;
         let duration = parse_duration(&raw.duration).map_err(in_service)?;
         let channels = parse_channels(&raw.channels).map_err(in_service)?;
         services.push(Service {
@@ -449,8 +459,15 @@ mod tests {
     fn file_errors_are_our_own_words_in_both_languages() {
         let text = format!("{CENTER}\n[[categories]]\ncode = \"payments\nletter = \"А\"\n");
         let e = err(&text).text();
-        assert_eq!(e.uk, "Файл каталогу, рядок 6: це не правильний TOML (перевірте лапки, дужки та знаки «=»)");
-        assert!(e.en.starts_with("Catalog file, line 6: this is not valid TOML"), "{}", e.en);
+        assert_eq!(
+            e.uk,
+            "Файл каталогу, рядок 6: це не правильний TOML (перевірте лапки, дужки та знаки «=»)"
+        );
+        assert!(
+            e.en.starts_with("Catalog file, line 6: this is not valid TOML"),
+            "{}",
+            e.en
+        );
         let missing =
             format!("{CENTER}[[categories]]\ncode = \"a\"\nletter = \"А\"\ntitle = \"Т\"\n");
         match err(&missing) {
@@ -465,7 +482,11 @@ mod tests {
             matches!(&e, CatalogError::Syntax { problem: SyntaxProblem::UnknownField(f), .. } if f == "titel"),
             "{e:?}"
         );
-        assert!(e.text().uk.contains("невідоме поле «titel»"), "{}", e.text().uk);
+        assert!(
+            e.text().uk.contains("невідоме поле «titel»"),
+            "{}",
+            e.text().uk
+        );
         let wrong = format!("{CENTER}{}", category("a", "А")).replace("\"Title\"", "5");
         assert!(matches!(
             err(&wrong),

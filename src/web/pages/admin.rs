@@ -235,7 +235,11 @@ impl From<&catalog::ImportPlan> for PlanView {
                     fields: field_rows(&s.changes),
                 })
                 .collect(),
-            deactivated: p.deactivated.iter().map(|s| line(&s.code, &s.title)).collect(),
+            deactivated: p
+                .deactivated
+                .iter()
+                .map(|s| line(&s.code, &s.title))
+                .collect(),
             empty: p.is_empty(),
         }
     }

@@ -1,12 +1,14 @@
-//! The home page: the center's contacts, offices, and the catalog grouped by category.
+//! The home page: the center's contacts, offices, and the catalog grouped by category, with a
+//! search that works without JavaScript (`?q=`) and instantly with it (`static/catalog.js`).
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
+use serde::Deserialize;
 
 use super::{Chrome, render};
 use crate::app::AppState;
-use crate::domain::catalog::Channel;
+use crate::domain::catalog::{Channel, SearchQuery, fold_for_search};
 use crate::error::AppResult;
 use crate::store;
 use crate::web::auth::Staff;
@@ -16,11 +18,11 @@ use crate::web::i18n::Tr;
 pub struct ChannelView {
     pub code: &'static str,
     pub label: String,
-    pub action: String,
-    pub href: Option<String>,
-    pub note: String,
+    /// Where the channel answers online: a calculator, or the center's website.
+    pub link: Option<(String, String)>,
 }
 
+/// One service as the home page shows it (`templates/catalog/_service.html`).
 pub struct ServiceView {
     pub code: String,
     pub title: String,
@@ -28,8 +30,12 @@ pub struct ServiceView {
     pub original: Option<String>,
     pub duration: String,
     pub channels: Vec<ChannelView>,
-    /// An online calculator for the question, whatever the published channels.
+    /// An online calculator for a question whose published channels do not include the website.
     pub calculator: Option<&'static str>,
+    /// Folded words the instant filter searches (titles in both languages, the category).
+    pub search: String,
+    /// False when a search is under way and the service does not match it.
+    pub shown: bool,
 }
 
 pub struct CategoryView {
@@ -38,6 +44,7 @@ pub struct CategoryView {
     pub title: String,
     pub original: Option<String>,
     pub services: Vec<ServiceView>,
+    pub shown_count: usize,
 }
 
 pub struct OfficeView {
@@ -57,6 +64,11 @@ struct HomePage {
     offices: Vec<OfficeView>,
     categories: Vec<CategoryView>,
     service_count: usize,
+    /// The search as typed (cleaned), empty when there is none.
+    query: String,
+    found: usize,
+    /// The script's URL, with its content hash.
+    script: String,
 }
 
 /// The website page that answers a service online, where one exists.
@@ -73,75 +85,102 @@ pub fn online_answer(service_code: &str) -> Option<&'static str> {
     }
 }
 
-fn channel_view(t: Tr, service_code: &str, channel: Channel) -> ChannelView {
-    let (href, note) = match channel {
-        Channel::Visit => (None, t.get("next.visit_pending")),
-        Channel::ContactCenter => (None, t.get("next.callback_pending")),
-        Channel::Website => match online_answer(service_code) {
-            Some(href) => (Some(href.to_string()), t.get("next.calculator")),
-            None => (None, t.get("next.website_pending")),
-        },
-    };
-    let action = if href.is_some() {
-        t.get("next.calculator")
-    } else {
-        t.pick(&channel.action()).to_string()
+fn channel_view(t: Tr, service_code: &str, channel: Channel, website: &str) -> ChannelView {
+    let link = match channel {
+        Channel::Website => Some(match online_answer(service_code) {
+            Some(href) => (href.to_string(), t.get("next.calculator")),
+            None => (
+                format!("https://{website}"),
+                t.pick(&channel.action()).to_string(),
+            ),
+        }),
+        // why: booking is not built yet; the page says so once, above the catalog.
+        Channel::Visit | Channel::ContactCenter => None,
     };
     ChannelView {
         code: channel.code(),
         label: t.pick(&channel.label()).to_string(),
-        action,
-        href,
-        note,
+        link,
     }
+}
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    #[serde(default)]
+    q: String,
 }
 
 pub async fn page(
     State(state): State<AppState>,
     ctx: RequestContext,
     staff: Option<Staff>,
+    Query(HomeQuery { q }): Query<HomeQuery>,
 ) -> AppResult<Response> {
     let t = Tr(ctx.lang);
     let english = ctx.lang == crate::domain::lang::Lang::En;
-    let center = store::catalog::center(&state.db)
-        .await?
+    let query = SearchQuery::parse(&q);
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
+    let center = catalog
+        .center
+        .clone()
         .or_else(|| crate::domain::catalog::bundled().ok().map(|c| c.center))
         .ok_or_else(|| crate::error::AppError::internal("no center information"))?;
-    let services = store::catalog::list_services(&state.db, false).await?;
-    let categories = store::catalog::list_categories(&state.db).await?;
-    let service_count = services.len();
-    let categories: Vec<CategoryView> = categories
-        .into_iter()
+    let service_count = catalog.active_services().count();
+    let mut found = 0;
+    let categories: Vec<CategoryView> = catalog
+        .categories
+        .iter()
         .map(|c| {
-            let services = services
-                .iter()
+            let services: Vec<ServiceView> = catalog
+                .active_services()
                 .filter(|s| s.category.id == c.id)
-                .map(|s| ServiceView {
-                    code: s.code.clone(),
-                    title: t.pick(&s.title).to_string(),
-                    original: english.then(|| s.title.uk.clone()),
-                    duration: s.duration.display(ctx.lang),
-                    channels: s
+                .map(|s| {
+                    let texts = [
+                        s.title.uk.as_str(),
+                        s.title.en.as_str(),
+                        c.title.uk.as_str(),
+                        c.title.en.as_str(),
+                    ];
+                    let channels: Vec<ChannelView> = s
                         .channels
                         .iter()
-                        .map(|&ch| channel_view(t, &s.code, ch))
-                        .collect(),
-                    calculator: online_answer(&s.code),
+                        .map(|&ch| channel_view(t, &s.code, ch, &center.website))
+                        .collect();
+                    ServiceView {
+                        code: s.code.clone(),
+                        title: t.pick(&s.title).to_string(),
+                        original: english.then(|| s.title.uk.clone()),
+                        duration: s.duration.display(ctx.lang),
+                        calculator: online_answer(&s.code)
+                            .filter(|_| !s.has_channel(Channel::Website)),
+                        channels,
+                        search: fold_for_search(&texts.join(" ")),
+                        shown: query.matches(&texts),
+                    }
                 })
                 .collect();
+            let shown_count = services.iter().filter(|s| s.shown).count();
+            found += shown_count;
             CategoryView {
-                code: c.code,
-                letter: c.letter,
+                code: c.code.clone(),
+                letter: c.letter.clone(),
                 title: t.pick(&c.title).to_string(),
                 original: english.then(|| c.title.uk.clone()),
                 services,
+                shown_count,
             }
         })
         .filter(|c| !c.services.is_empty())
         .collect();
-    let offices = store::offices::list(&state.db)
+    let offices = state
+        .caches
+        .offices
+        .get(
+            &state.db,
+            |db| async move { store::offices::list(&db).await },
+        )
         .await?
-        .into_iter()
+        .iter()
         .map(|o| OfficeView {
             name: t.pick(&o.name).to_string(),
             address: t.pick(&o.address).to_string(),
@@ -177,6 +216,9 @@ pub async fn page(
         offices,
         categories,
         service_count,
+        query: query.text(),
+        found,
+        script: "/static/catalog.js".to_string(),
     };
     render(&page)
 }
