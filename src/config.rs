@@ -93,9 +93,9 @@ pub struct Config {
     #[arg(long, env = "CHERGA_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
-    /// Directory of static assets.
-    #[arg(long, env = "CHERGA_STATIC_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/static"))]
-    pub static_dir: std::path::PathBuf,
+    /// Directory of static assets, overriding the ones embedded in the binary.
+    #[arg(long, env = "CHERGA_STATIC_DIR")]
+    pub static_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {

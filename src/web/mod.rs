@@ -1,6 +1,7 @@
 //! HTTP: thin handlers over the store and the domain. One module per area.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod context;
 pub mod i18n;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
-use tower_http::services::ServeDir;
+use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -22,7 +23,7 @@ use crate::error::AppError;
 
 pub fn router(state: AppState) -> Router {
     ops::init_metrics();
-    let static_dir = state.config.static_dir.clone();
+    assets::init(state.config.static_dir.as_deref());
     let api = Router::new()
         .route("/services", get(api::services::list))
         .route(
@@ -91,7 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .nest_service("/static", ServeDir::new(static_dir))
+        .merge(assets::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(ops::track))
@@ -101,6 +102,8 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
+        // why: the home page is ~100 KB of HTML; gzip/brotli make it a few KB on a phone.
+        .layer(CompressionLayer::new())
         .with_state(state)
 }
 

@@ -63,6 +63,7 @@ on_both_databases!(
     titles_have_a_length_limit,
     edits_reach_the_cached_catalog_at_once_and_across_instances,
     home_search_works_without_javascript,
+    static_assets_are_hashed_cached_and_compressed,
 );
 
 async fn lists_the_34_published_services(backend: Backend) {
@@ -868,4 +869,163 @@ fn shown_services(html: &str) -> Vec<String> {
         })
         .map(|rest| rest[..rest.find('"').unwrap_or(0)].to_string())
         .collect()
+}
+
+/// Issue 9, items 10 and 13: hashed asset URLs cached for a year, revalidation otherwise, and
+/// compressed pages.
+async fn static_assets_are_hashed_cached_and_compressed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.get_with("/", &[("accept", "text/html")]).await;
+    let start = home
+        .body
+        .find("/static/style.css?v=")
+        .expect("hashed stylesheet URL");
+    let end = start + home.body[start..].find('"').unwrap();
+    let url = home.body[start..end].to_string();
+    assert!(home.body.contains("/static/catalog.js?v="), "{}", home.body);
+
+    let css = app.get(&url).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        css.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(css.body.contains("/* catalog:"), "the current stylesheet");
+
+    let plain = app.get("/static/style.css").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(plain.headers["cache-control"], "public, no-cache");
+    let etag = plain.headers["etag"].to_str().unwrap().to_string();
+    let again = app
+        .get_with("/static/style.css", &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    let stale = app.get("/static/style.css?v=0000000000000000").await;
+    assert_eq!(stale.headers["cache-control"], "public, no-cache");
+    assert_eq!(
+        app.get("/static/../Cargo.toml").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/static/nope.css").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    for (encoding, expect) in [("gzip", "gzip"), ("br", "br")] {
+        let r = app
+            .get_with(
+                "/",
+                &[("accept", "text/html"), ("accept-encoding", encoding)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["content-encoding"], expect);
+    }
+    let r = app
+        .get_with("/api/v1/services", &[("accept-encoding", "gzip")])
+        .await;
+    assert_eq!(r.headers["content-encoding"], "gzip");
+    app.finish().await;
+}
+
+/// Starts a copy of the binary (SQLite only: it is about the files the binary needs).
+fn start_copy(
+    exe: &std::path::Path,
+    dir: &std::path::Path,
+    envs: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.current_dir(dir)
+        .env("CHERGA_ADDR", "127.0.0.1:0")
+        .env_remove("DATABASE_URL")
+        .env_remove("CHERGA_STATIC_DIR")
+        .env("CHERGA_ADMIN_PASSWORD", "copied-binary-password")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start the copied binary");
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).expect("read stdout");
+        assert!(n > 0, "the copied binary exited before listening");
+        if let Some(a) = line.trim().strip_prefix("cherga: listening on ") {
+            return (child, a.to_string());
+        }
+    }
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Issue 9, item 13: a binary copied away from the source tree still serves its stylesheet
+/// (embedded), `--static-dir` overrides it, and `export-catalog` writes a file import takes back.
+#[tokio::test]
+async fn copied_binary_serves_its_stylesheet_and_exports_the_catalog() {
+    let server = tempfile::tempdir().expect("temp dir");
+    let exe = server.path().join("cherga");
+    std::fs::copy(env!("CARGO_BIN_EXE_cherga"), &exe).expect("copy the binary");
+    let data = server.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+
+    let (child, addr) = start_copy(&exe, &data, &[]);
+    let home = reqwest::get(&addr)
+        .await
+        .expect("GET /")
+        .text()
+        .await
+        .unwrap();
+    let start = home
+        .find("/static/style.css?v=")
+        .expect("hashed stylesheet URL");
+    let end = start + home[start..].find('"').unwrap();
+    let css = reqwest::get(format!("{addr}{}", &home[start..end]))
+        .await
+        .expect("GET stylesheet");
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(css.text().await.unwrap().contains("/* catalog:"));
+    stop(child);
+
+    let own = server.path().join("assets");
+    std::fs::create_dir(&own).unwrap();
+    std::fs::write(own.join("style.css"), "/* the center's own */").unwrap();
+    let (child, addr) = start_copy(&exe, &data, &[("CHERGA_STATIC_DIR", own.to_str().unwrap())]);
+    let css = reqwest::get(format!("{addr}/static/style.css"))
+        .await
+        .expect("GET stylesheet")
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(css, "/* the center's own */");
+    stop(child);
+
+    let out = std::process::Command::new(&exe)
+        .current_dir(&data)
+        .env_remove("DATABASE_URL")
+        .args(["export-catalog", "exported.toml"])
+        .output()
+        .expect("run export-catalog");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(data.join("exported.toml")).unwrap();
+    let parsed = cherga::domain::catalog::parse_catalog(&text).expect("export parses");
+    assert_eq!(parsed, cherga::domain::catalog::bundled().unwrap());
+    let out = std::process::Command::new(&exe)
+        .current_dir(&data)
+        .env_remove("DATABASE_URL")
+        .arg("export-catalog")
+        .output()
+        .expect("export to stdout");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), text);
 }

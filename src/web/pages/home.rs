@@ -218,7 +218,7 @@ pub async fn page(
         service_count,
         query: query.text(),
         found,
-        script: "/static/catalog.js".to_string(),
+        script: crate::web::assets::url("catalog.js"),
     };
     render(&page)
 }
