@@ -949,15 +949,21 @@ fn start_copy(
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("start the copied binary");
-    let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line).expect("read stdout");
-        assert!(n > 0, "the copied binary exited before listening");
-        if let Some(a) = line.trim().strip_prefix("cherga: listening on ") {
-            return (child, a.to_string());
-        }
-    }
+    let stdout = child.stdout.take().expect("stdout");
+    let addr = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("cherga: listening on ")
+                .map(str::to_string)
+        });
+    let Some(addr) = addr else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the copied binary exited before listening");
+    };
+    (child, addr)
 }
 
 fn stop(mut child: std::process::Child) {
