@@ -1,6 +1,8 @@
 //! The home page: the center's contacts, offices, and the catalog grouped by category, with a
 //! search that works without JavaScript (`?q=`) and instantly with it (`static/catalog.js`).
 
+use std::sync::{Arc, Mutex};
+
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -8,7 +10,8 @@ use serde::Deserialize;
 
 use super::{Chrome, render};
 use crate::app::AppState;
-use crate::domain::catalog::{Channel, SearchQuery, fold_for_search};
+use crate::domain::catalog::{Center, Channel, SearchQuery, fold_for_search};
+use crate::domain::lang::Lang;
 use crate::error::AppResult;
 use crate::store;
 use crate::web::auth::Staff;
@@ -62,14 +65,42 @@ struct HomePage {
     center_address: String,
     phone_href: String,
     offices: Vec<OfficeView>,
-    categories: Vec<CategoryView>,
-    service_count: usize,
+    /// The rendered catalog (`catalog/_categories.html`).
+    catalog_html: Arc<String>,
     /// The search as typed (cleaned), empty when there is none.
     query: String,
     found: usize,
     /// The script's URL, with its content hash.
     script: String,
 }
+
+/// What the catalog fragment needs of the page chrome: the translator.
+struct FragmentChrome {
+    t: Tr,
+}
+
+#[derive(Template)]
+#[template(path = "catalog/_categories.html")]
+struct CatalogFragment {
+    chrome: FragmentChrome,
+    categories: Vec<CategoryView>,
+    service_count: usize,
+    query: String,
+    found: usize,
+}
+
+/// The catalog rendered without a search: (snapshot, language, HTML, services shown). Holding the
+/// snapshot itself, not its address, so a reloaded snapshot can never be taken for an old one.
+type RenderedCatalog = (
+    Arc<store::catalog::CatalogSnapshot>,
+    Lang,
+    Arc<String>,
+    usize,
+);
+
+// why: the catalog part of the home page is the same for every visitor in a language until the
+// catalog changes; rendering it once per snapshot (a reload makes a new one) keeps the page cheap (issue 9, item 10).
+static RENDERED: Mutex<Vec<RenderedCatalog>> = Mutex::new(Vec::new());
 
 /// The website page that answers a service online, where one exists.
 pub fn online_answer(service_code: &str) -> Option<&'static str> {
@@ -117,7 +148,6 @@ pub async fn page(
     Query(HomeQuery { q }): Query<HomeQuery>,
 ) -> AppResult<Response> {
     let t = Tr(ctx.lang);
-    let english = ctx.lang == crate::domain::lang::Lang::En;
     let query = SearchQuery::parse(&q);
     let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
     let center = catalog
@@ -125,6 +155,62 @@ pub async fn page(
         .clone()
         .or_else(|| crate::domain::catalog::bundled().ok().map(|c| c.center))
         .ok_or_else(|| crate::error::AppError::internal("no center information"))?;
+    let cached = if query.is_empty() {
+        RENDERED.lock().ok().and_then(|r| {
+            r.iter()
+                .find(|(k, l, _, _)| Arc::ptr_eq(k, &catalog) && *l == ctx.lang)
+                .map(|(_, _, html, found)| (html.clone(), *found))
+        })
+    } else {
+        None
+    };
+    let (catalog_html, found) = match cached {
+        Some(hit) => hit,
+        None => {
+            let (html, found) = render_catalog(&catalog, &query, &center, ctx.lang)?;
+            let html = Arc::new(html);
+            if query.is_empty()
+                && let Ok(mut r) = RENDERED.lock()
+            {
+                // Keep only the current snapshot's renderings.
+                r.retain(|(k, _, _, _)| Arc::ptr_eq(k, &catalog));
+                r.push((catalog.clone(), ctx.lang, html.clone(), found));
+            }
+            (html, found)
+        }
+    };
+    let offices = offices(&state, t).await?;
+    let page = HomePage {
+        center_name: t.pick(&center.name).to_string(),
+        chrome: Chrome::new(&ctx, staff.as_ref()),
+        center_address: t.pick(&center.address).to_string(),
+        // "(044) 247-40-40" dials as +380442474040 from any phone.
+        phone_href: format!(
+            "+38{}",
+            center
+                .phone
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+        ),
+        center,
+        offices,
+        catalog_html,
+        query: query.text(),
+        found,
+        script: crate::web::assets::url("catalog.js"),
+    };
+    render(&page)
+}
+
+fn render_catalog(
+    catalog: &store::catalog::CatalogSnapshot,
+    query: &SearchQuery,
+    center: &Center,
+    lang: Lang,
+) -> AppResult<(String, usize)> {
+    let t = Tr(lang);
+    let english = lang == Lang::En;
     let service_count = catalog.active_services().count();
     let mut found = 0;
     let categories: Vec<CategoryView> = catalog
@@ -150,7 +236,7 @@ pub async fn page(
                         code: s.code.clone(),
                         title: t.pick(&s.title).to_string(),
                         original: english.then(|| s.title.uk.clone()),
-                        duration: s.duration.display(ctx.lang),
+                        duration: s.duration.display(lang),
                         calculator: online_answer(&s.code)
                             .filter(|_| !s.has_channel(Channel::Website)),
                         channels,
@@ -172,7 +258,20 @@ pub async fn page(
         })
         .filter(|c| !c.services.is_empty())
         .collect();
-    let offices = state
+    let html = CatalogFragment {
+        chrome: FragmentChrome { t },
+        categories,
+        service_count,
+        query: query.text(),
+        found,
+    }
+    .render()
+    .map_err(crate::error::AppError::internal)?;
+    Ok((html, found))
+}
+
+async fn offices(state: &AppState, t: Tr) -> AppResult<Vec<OfficeView>> {
+    Ok(state
         .caches
         .offices
         .get(
@@ -198,27 +297,5 @@ pub async fn page(
                 .collect::<Vec<_>>()
                 .join(", "),
         })
-        .collect();
-    let page = HomePage {
-        center_name: t.pick(&center.name).to_string(),
-        chrome: Chrome::new(&ctx, staff.as_ref()),
-        center_address: t.pick(&center.address).to_string(),
-        // "(044) 247-40-40" dials as +380442474040 from any phone.
-        phone_href: format!(
-            "+38{}",
-            center
-                .phone
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect::<String>()
-        ),
-        center,
-        offices,
-        categories,
-        service_count,
-        query: query.text(),
-        found,
-        script: crate::web::assets::url("catalog.js"),
-    };
-    render(&page)
+        .collect())
 }
