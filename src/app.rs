@@ -26,6 +26,8 @@ pub struct AppState {
     pub hashing: Arc<crate::security::HashPool>,
     /// Sign-in locks this instance has seen (the `login_throttle` table is the truth).
     pub login_locks: Arc<store::staff::ThrottleMemo>,
+    /// Read-mostly data kept in memory (the catalog), see `store::cache`.
+    pub caches: Arc<store::cache::Caches>,
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -116,6 +118,7 @@ pub fn state(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) -> 
         center: Arc::default(),
         hashing: Arc::new(crate::security::HashPool::for_this_machine()),
         login_locks: Arc::default(),
+        caches: Arc::new(store::cache::Caches::default()),
     }
 }
 
@@ -252,6 +255,29 @@ pub async fn charge_run(config: &Config, month: &str) -> Result<(), String> {
         "cherga: charge run {}: {} entries posted now, {} in total ({})",
         r.period, r.posted_now, r.posted, r.status
     );
+    Ok(())
+}
+
+/// Writes the catalog in the database as a catalog file, to `file` or standard output.
+pub async fn export_catalog_file(
+    config: &Config,
+    file: Option<&std::path::Path>,
+) -> Result<(), String> {
+    let db = store::connect(config).await.map_err(|e| e.to_string())?;
+    store::migrate(&db).await.map_err(|e| e.to_string())?;
+    let text = store::catalog::export(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    match file {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string())?;
+        }
+    }
     Ok(())
 }
 

@@ -37,6 +37,12 @@ pub enum Command {
         #[arg(long)]
         month: String,
     },
+    /// Write the catalog in the database (with the admin's edits) in the same format, to FILE or
+    /// to standard output. Importing it unchanged changes nothing.
+    ExportCatalog {
+        /// Path to write; standard output when left out.
+        file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -151,9 +157,9 @@ pub struct Config {
     #[arg(long, env = "CHERGA_KIOSK_TICKETS_PER_HOUR", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100000))]
     pub kiosk_tickets_per_hour: u32,
 
-    /// Directory of static assets.
-    #[arg(long, env = "CHERGA_STATIC_DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/static"))]
-    pub static_dir: std::path::PathBuf,
+    /// Directory of static assets, overriding the ones embedded in the binary.
+    #[arg(long, env = "CHERGA_STATIC_DIR")]
+    pub static_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {

@@ -13,6 +13,9 @@ async fn main() -> std::process::ExitCode {
             cherga::app::import_catalog_file(&cli.config, &file).await
         }
         Command::ChargeRun { month } => cherga::app::charge_run(&cli.config, &month).await,
+        Command::ExportCatalog { file } => {
+            cherga::app::export_catalog_file(&cli.config, file.as_deref()).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,10 +3,10 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_foundation;
+mod m20261125_000002_staff;
 mod m20261125_000020_mail;
 mod m20261125_000030_queue;
 mod m20261125_000040_case;
-mod m20261125_000002_staff;
 
 pub struct Migrator;
 

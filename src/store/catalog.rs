@@ -7,10 +7,18 @@ use sea_orm::{
     IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
+use std::collections::HashSet;
+
 use super::entities::{category, service};
-use super::settings;
-use crate::domain::catalog::{Catalog, Center, Channel, DurationRange};
+use super::{cache, settings};
+use crate::domain::catalog::{
+    Catalog, Category, Center, Channel, DurationRange, ImportPlan, Service, parse_channels,
+    plan_import,
+};
 use crate::domain::lang::Text;
+
+/// The name of the catalog's cache and of its version setting (`version.catalog`).
+pub const CACHE_NAME: &str = "catalog";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CategoryRecord {
@@ -80,6 +88,54 @@ impl From<crate::domain::catalog::ServiceChange> for ServiceEdit {
     }
 }
 
+impl ImportReport {
+    fn from_plan(categories: usize, plan: &ImportPlan) -> ImportReport {
+        ImportReport {
+            categories,
+            added: plan.added.len(),
+            updated: plan.changed.len(),
+            deactivated: plan.deactivated.len(),
+        }
+    }
+}
+
+/// The whole catalog as the pages and the API read it, kept in memory (`store::cache`).
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSnapshot {
+    /// In catalog order.
+    pub categories: Vec<CategoryRecord>,
+    /// In catalog order, active or not.
+    pub services: Vec<ServiceRecord>,
+    pub center: Option<Center>,
+}
+
+impl CatalogSnapshot {
+    pub fn active_services(&self) -> impl Iterator<Item = &ServiceRecord> {
+        self.services.iter().filter(|s| s.active)
+    }
+
+    pub fn service(&self, code: &str) -> Option<&ServiceRecord> {
+        self.services.iter().find(|s| s.code == code)
+    }
+}
+
+/// Reads the whole catalog (three queries), for the cache.
+pub async fn load_snapshot(db: DatabaseConnection) -> Result<CatalogSnapshot, DbErr> {
+    Ok(CatalogSnapshot {
+        categories: list_categories(&db).await?,
+        services: list_services(&db, true).await?,
+        center: center(&db).await?,
+    })
+}
+
+/// The catalog from memory, reloaded when an edit or import changed it (here or elsewhere).
+pub async fn snapshot(
+    caches: &cache::Caches,
+    db: &DatabaseConnection,
+) -> Result<std::sync::Arc<CatalogSnapshot>, DbErr> {
+    caches.catalog.get(db, load_snapshot).await
+}
+
 const CENTER_KEY: &str = "center";
 
 fn channels_to_db(channels: &[Channel]) -> String {
@@ -127,16 +183,88 @@ fn to_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
+/// The catalog in the database as a file would say it, and the codes of inactive services.
+/// Channels edited in the admin are written in the published words, so a re-import keeps them.
+async fn current_catalog(db: &impl ConnectionTrait) -> Result<(Catalog, HashSet<String>), DbErr> {
+    let categories = list_categories(db).await?;
+    let services = list_services(db, true).await?;
+    let center = center(db).await?.unwrap_or_else(|| Center {
+        name: Text::new("", ""),
+        phone: String::new(),
+        website: String::new(),
+        email: String::new(),
+        address: Text::new("", ""),
+    });
+    let inactive = services
+        .iter()
+        .filter(|s| !s.active)
+        .map(|s| s.code.clone())
+        .collect();
+    let catalog = Catalog {
+        center,
+        categories: categories
+            .into_iter()
+            .map(|c| Category {
+                letter: c.letter.chars().next().unwrap_or('?'),
+                code: c.code,
+                title: c.title,
+            })
+            .collect(),
+        services: services
+            .into_iter()
+            .map(|s| {
+                let channels_text =
+                    if parse_channels(&s.channels_text).ok().as_ref() == Some(&s.channels) {
+                        s.channels_text
+                    } else {
+                        s.channels
+                            .iter()
+                            .map(|c| c.label().uk.to_lowercase())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
+                Service {
+                    code: s.code,
+                    category: s.category.code,
+                    title: s.title,
+                    duration: s.duration,
+                    duration_text: s.duration_text,
+                    channels: s.channels,
+                    channels_text,
+                }
+            })
+            .collect(),
+    };
+    Ok((catalog, inactive))
+}
+
+/// The catalog in the database in the file format (`data/catalog.toml`): the active services,
+/// with the titles and channels as edited. Importing it unchanged changes nothing.
+pub async fn export(db: &impl ConnectionTrait) -> Result<String, DbErr> {
+    let (mut catalog, inactive) = current_catalog(db).await?;
+    catalog.services.retain(|s| !inactive.contains(&s.code));
+    Ok(crate::domain::catalog::to_toml(&catalog))
+}
+
+/// What importing `catalog` would change, without changing anything.
+pub async fn plan(db: &impl ConnectionTrait, catalog: &Catalog) -> Result<ImportPlan, DbErr> {
+    let (current, inactive) = current_catalog(db).await?;
+    Ok(plan_import(&current, &inactive, catalog))
+}
+
 /// Loads a catalog in one transaction. Categories and services are matched by code: an existing
 /// service keeps its id (bookings and history keep pointing at it) and its admin override; a
-/// service missing from the file is deactivated, never deleted.
+/// service missing from the file is deactivated, never deleted. Only what differs is written;
+/// the report counts what changed.
 pub async fn import(db: &DatabaseConnection, catalog: &Catalog) -> Result<ImportReport, DbErr> {
     let txn = db.begin().await?;
-    let mut report = ImportReport {
-        categories: catalog.categories.len(),
-        ..Default::default()
-    };
-
+    let plan = plan(&txn, catalog).await?;
+    let report = ImportReport::from_plan(catalog.categories.len(), &plan);
+    if plan.is_empty() {
+        txn.commit().await?;
+        return Ok(report);
+    }
+    let changed: HashSet<&str> = plan.changed.iter().map(|s| s.code.as_str()).collect();
     let existing: HashMap<String, category::Model> = category::Entity::find()
         .all(&txn)
         .await?
@@ -190,18 +318,15 @@ pub async fn import(db: &DatabaseConnection, catalog: &Catalog) -> Result<Import
             .get(&s.category)
             .ok_or_else(|| DbErr::Custom(format!("category {} not imported", s.category)))?;
         let mut am = match services.remove(&s.code) {
-            Some(old) => {
-                report.updated += 1;
-                old.into_active_model()
+            Some(old) if !changed.contains(s.code.as_str()) && old.position == pos as i32 => {
+                continue;
             }
-            None => {
-                report.added += 1;
-                service::ActiveModel {
-                    code: Set(s.code.clone()),
-                    planned_minutes_override: Set(None),
-                    ..Default::default()
-                }
-            }
+            Some(old) => old.into_active_model(),
+            None => service::ActiveModel {
+                code: Set(s.code.clone()),
+                planned_minutes_override: Set(None),
+                ..Default::default()
+            },
         };
         am.category_id = Set(category_id);
         am.title = Set(s.title.uk.clone());
@@ -218,7 +343,6 @@ pub async fn import(db: &DatabaseConnection, catalog: &Catalog) -> Result<Import
     }
     for (_, old) in services {
         if old.active {
-            report.deactivated += 1;
             let mut am = old.into_active_model();
             am.active = Set(false);
             am.updated_at = Set(now);
@@ -228,6 +352,7 @@ pub async fn import(db: &DatabaseConnection, catalog: &Catalog) -> Result<Import
     let center =
         serde_json::to_string(&catalog.center).map_err(|e| DbErr::Custom(e.to_string()))?;
     settings::put(&txn, CENTER_KEY, &center).await?;
+    cache::bump_version(&txn, CACHE_NAME).await?;
     txn.commit().await?;
     Ok(report)
 }
@@ -308,12 +433,14 @@ pub async fn find_service(
     Ok(Some(to_service(s, to_category(cat))))
 }
 
+/// Applies an admin's edit in one transaction, marking the catalog changed for every instance.
 pub async fn update_service(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     code: &str,
     edit: ServiceEdit,
 ) -> Result<Option<ServiceRecord>, DbErr> {
-    let Some(s) = service_model(db, code).await? else {
+    let txn = db.begin().await?;
+    let Some(s) = service_model(&txn, code).await? else {
         return Ok(None);
     };
     let mut am = s.into_active_model();
@@ -333,6 +460,9 @@ pub async fn update_service(
         am.active = Set(a);
     }
     am.updated_at = Set(super::now());
-    am.update(db).await?;
-    find_service(db, code).await
+    am.update(&txn).await?;
+    cache::bump_version(&txn, CACHE_NAME).await?;
+    let updated = find_service(&txn, code).await?;
+    txn.commit().await?;
+    Ok(updated)
 }

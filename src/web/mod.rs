@@ -1,6 +1,7 @@
 //! HTTP: thin handlers over the store and the domain. One module per area.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod boards;
 pub mod context;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
-use tower_http::services::ServeDir;
+use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -24,7 +25,7 @@ use crate::error::AppError;
 
 pub fn router(state: AppState) -> Router {
     ops::init_metrics();
-    let static_dir = state.config.static_dir.clone();
+    assets::init(state.config.static_dir.as_deref());
     let api = Router::new()
         .route("/services", get(api::services::list))
         .route(
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
             get(api::services::get).patch(api::services::patch),
         )
         .route("/catalog/import", post(api::services::import))
+        .merge(api::services::routes())
         .route(
             "/session",
             post(api::session::create).delete(api::session::delete),
@@ -99,7 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .nest_service("/static", ServeDir::new(static_dir))
+        .merge(assets::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(ops::track))
@@ -111,6 +113,8 @@ pub fn router(state: AppState) -> Router {
         // why: a board's socket lives for days; it is merged after the timeout layer.
         .merge(boards::routes())
         .layer(TraceLayer::new_for_http())
+        // why: the home page is ~100 KB of HTML; gzip/brotli make it a few KB on a phone.
+        .layer(CompressionLayer::new())
         .with_state(state)
 }
 

@@ -95,6 +95,11 @@ async fn chromium_finds_the_catalog_and_switches_language() {
         assert_eq!(services.len(), 34);
         let heading = c.find(Locator::Css("main h1")).await?.text().await?;
         assert_eq!(heading, "Послуги центру");
+        // Categories are collapsed: open the first one.
+        c.find(Locator::Css("#cat-payments summary"))
+            .await?
+            .click()
+            .await?;
         let first = c
             .find(Locator::Css("#svc-payment-search h3"))
             .await?
@@ -111,6 +116,41 @@ async fn chromium_finds_the_catalog_and_switches_language() {
         c.refresh().await?;
         let lang = c.find(Locator::Css("html")).await?.attr("lang").await?;
         assert_eq!(lang.as_deref(), Some("en"), "the choice is remembered");
+
+        // On a 390 px phone: nothing wider than the screen (the e-mail used to overflow), and
+        // the search filters as one types.
+        c.set_window_size(390, 844).await?;
+        c.goto(&format!("{base}/lang/uk?next=%2F")).await?;
+        let overflow = c
+            .execute(
+                "const w = document.documentElement.clientWidth;\
+                 const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1).map(e => e.tagName + '.' + e.className + ':' + e.textContent.slice(0, 40));\
+                 return [w, document.documentElement.scrollWidth, wide.join(' | ')];",
+                vec![],
+            )
+            .await?;
+        let (w, sw) = (overflow[0].as_i64(), overflow[1].as_i64());
+        assert!(w.is_some() && w <= Some(390), "{overflow}");
+        assert_eq!(sw, w, "horizontal overflow at 390 px: {overflow}");
+        let email = c.find(Locator::Css(".contact-list a[href^=mailto]")).await?;
+        assert_eq!(email.text().await?, "cks.kiev@gmail.com");
+        c.find(Locator::Css("#q")).await?.send_keys("довідка").await?;
+        let shown = c
+            .execute(
+                "return [...document.querySelectorAll('li.service')].filter(li => li.offsetParent !== null).length;",
+                vec![],
+            )
+            .await?;
+        let found = c
+            .find(Locator::Css("#catalog"))
+            .await?
+            .attr("data-found")
+            .await?;
+        assert_eq!(found.as_deref(), Some(shown.to_string().as_str()));
+        let shown = shown.as_u64().unwrap_or(0);
+        assert!((3..34).contains(&shown), "instant filter shows {shown}");
+        let status = c.find(Locator::Css("#search-status")).await?.text().await?;
+        assert_eq!(status, format!("Знайдено послуг: {shown}"));
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -5,6 +5,9 @@ use crate::domain::validation::FieldError;
 
 /// The longest appointment an admin may plan: a whole working day.
 pub const MAX_PLANNED_MINUTES: u32 = 480;
+/// The longest service or category title kept, in either language (the longest published one
+/// is 311 characters).
+pub const MAX_TITLE_CHARS: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceChange {
@@ -39,6 +42,23 @@ pub fn validate_change(
             "Назва англійською не може бути порожньою.",
             "The English title cannot be empty.",
         ));
+    }
+    for (field, value, uk) in [
+        ("title", title, "Назва українською"),
+        ("title_en", title_en, "Назва англійською"),
+    ] {
+        if value.chars().count() > MAX_TITLE_CHARS {
+            let en = if field == "title" {
+                "The Ukrainian title"
+            } else {
+                "The English title"
+            };
+            errors.push(FieldError::bilingual(
+                field,
+                format!("{uk} має бути не довшою за {MAX_TITLE_CHARS} символів."),
+                format!("{en} must be at most {MAX_TITLE_CHARS} characters long."),
+            ));
+        }
     }
     let planned = planned_minutes.trim();
     let planned_override = if planned.is_empty() {
@@ -111,6 +131,17 @@ mod tests {
         assert!(validate_change("a", "b", "481", vec![Channel::Visit], true).is_err());
         assert!(validate_change("a", "b", "-5", vec![Channel::Visit], true).is_err());
         assert!(validate_change("a", "b", "1e3", vec![Channel::Visit], true).is_err());
+    }
+
+    #[test]
+    fn titles_have_a_length_limit() {
+        let ok = "я".repeat(MAX_TITLE_CHARS);
+        assert!(validate_change(&ok, &ok, "", vec![Channel::Visit], true).is_ok());
+        let long = "я".repeat(100_000);
+        let errs = validate_change(&long, &long, "", vec![Channel::Visit], true).unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "title_en"]);
+        assert!(errs[0].message.uk.contains("500"), "{:?}", errs[0]);
     }
 
     #[test]

@@ -30,6 +30,22 @@ pub enum ChannelsProblem {
     Duplicate(Channel),
 }
 
+/// What is wrong with the file's shape, said in cherga's own words (the TOML parser's message is
+/// English only, so it is only ever logged, never shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyntaxProblem {
+    /// Not readable as TOML at all (an unclosed quote, a stray character).
+    Toml,
+    MissingField(String),
+    UnknownField(String),
+    /// A value of the wrong kind (a number where text was expected, a table instead of a list).
+    WrongType,
+    /// The file is larger than an import may be.
+    TooLarge {
+        max_bytes: usize,
+    },
+}
+
 /// Which kind of record a code belongs to, so a message can say which one is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeOwner {
@@ -51,7 +67,13 @@ pub enum CatalogError {
     /// The file is not valid TOML or does not have the expected fields.
     Syntax {
         line: Option<usize>,
-        detail: String,
+        problem: SyntaxProblem,
+    },
+    /// A text field longer than cherga keeps; `code` names the record (empty for the center).
+    TooLong {
+        code: String,
+        field: String,
+        max: usize,
     },
     Duration {
         input: String,
@@ -98,16 +120,34 @@ pub enum CatalogError {
 impl CatalogError {
     pub fn text(&self) -> Text {
         match self {
-            CatalogError::Syntax { line, detail } => match line {
-                Some(line) => Text::new(
-                    format!("Помилка у файлі каталогу, рядок {line}: {detail}"),
-                    format!("Error in the catalog file, line {line}: {detail}"),
-                ),
-                None => Text::new(
-                    format!("Помилка у файлі каталогу: {detail}"),
-                    format!("Error in the catalog file: {detail}"),
-                ),
-            },
+            CatalogError::Syntax { line, problem } => {
+                let (uk, en) = syntax_words(problem);
+                match line {
+                    Some(line) => Text::new(
+                        format!("Файл каталогу, рядок {line}: {uk}"),
+                        format!("Catalog file, line {line}: {en}"),
+                    ),
+                    None => Text::new(
+                        format!("Файл каталогу: {uk}"),
+                        format!("Catalog file: {en}"),
+                    ),
+                }
+            }
+            CatalogError::TooLong { code, field, max } => {
+                if code.is_empty() {
+                    Text::new(
+                        format!("Поле «{field}» центру довше за {max} символів"),
+                        format!("The center's field \"{field}\" is longer than {max} characters"),
+                    )
+                } else {
+                    Text::new(
+                        format!("Поле «{field}» запису «{code}» довше за {max} символів"),
+                        format!(
+                            "The field \"{field}\" of \"{code}\" is longer than {max} characters"
+                        ),
+                    )
+                }
+            }
             CatalogError::Duration { input, problem } => duration_text(input, problem),
             CatalogError::Channels { input, problem } => channels_text(input, problem),
             CatalogError::BadCode { owner, code } => {
@@ -173,6 +213,31 @@ impl CatalogError {
                 )
             }
         }
+    }
+}
+
+fn syntax_words(problem: &SyntaxProblem) -> (String, String) {
+    match problem {
+        SyntaxProblem::Toml => (
+            "це не правильний TOML (перевірте лапки, дужки та знаки «=»)".to_string(),
+            "this is not valid TOML (check quotes, brackets and \"=\" signs)".to_string(),
+        ),
+        SyntaxProblem::MissingField(f) => (
+            format!("бракує обов'язкового поля «{f}»"),
+            format!("the required field \"{f}\" is missing"),
+        ),
+        SyntaxProblem::UnknownField(f) => (
+            format!("невідоме поле «{f}»"),
+            format!("unknown field \"{f}\""),
+        ),
+        SyntaxProblem::WrongType => (
+            "значення не того виду (очікувався текст у лапках або список записів)".to_string(),
+            "a value of the wrong kind (quoted text or a list of records was expected)".to_string(),
+        ),
+        SyntaxProblem::TooLarge { max_bytes } => (
+            format!("файл більший за {} КБ", max_bytes / 1024),
+            format!("the file is larger than {} KB", max_bytes / 1024),
+        ),
     }
 }
 

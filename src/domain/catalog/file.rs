@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{CatalogError, CodeOwner};
+use super::edit::MAX_TITLE_CHARS;
+use super::error::{CatalogError, CodeOwner, SyntaxProblem};
 use super::notation::{Channel, DurationRange, parse_channels, parse_duration};
 use crate::domain::lang::Text;
 
@@ -71,8 +72,15 @@ impl Service {
     }
 }
 
+/// The largest catalog file an import reads (the shipped one is about 15 KB).
+pub const MAX_CATALOG_BYTES: usize = 512 * 1024;
+/// The longest center name, phone, website, e-mail or address kept.
+pub const MAX_CENTER_FIELD_CHARS: usize = 200;
+/// The longest code, duration or channel notation kept.
+const MAX_SHORT_FIELD_CHARS: usize = 100;
+
 // The file's shape. Unknown fields are refused so a typo ("titel") is not silently ignored.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
     center: CenterFile,
@@ -82,7 +90,7 @@ struct CatalogFile {
     services: Vec<ServiceFile>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct CenterFile {
     name_uk: String,
@@ -99,7 +107,7 @@ struct CenterFile {
     address_en: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct CategoryFile {
     code: String,
@@ -108,7 +116,7 @@ struct CategoryFile {
     title_en: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ServiceFile {
     code: String,
@@ -121,7 +129,23 @@ struct ServiceFile {
 
 /// Reads and checks a catalog file. The first problem found is returned, naming the record at fault.
 pub fn parse_catalog(toml_text: &str) -> Result<Catalog, CatalogError> {
-    let file: CatalogFile = toml::from_str(toml_text).map_err(|e| syntax_error(toml_text, &e))?;
+    if toml_text.len() > MAX_CATALOG_BYTES {
+        return Err(CatalogError::Syntax {
+            line: None,
+            problem: SyntaxProblem::TooLarge {
+                max_bytes: MAX_CATALOG_BYTES,
+            },
+        });
+    }
+    // why: read as plain TOML first, so a broken file and a file of the wrong shape get
+    // different messages of our own rather than the parser's English one.
+    toml::from_str::<toml::Table>(toml_text)
+        .map_err(|e| syntax_error(toml_text, &e, SyntaxProblem::Toml))?;
+    let file: CatalogFile = toml::from_str(toml_text).map_err(|e| {
+        let problem = shape_problem(e.message());
+        syntax_error(toml_text, &e, problem)
+    })?;
+    check_center_lengths(&file.center)?;
 
     let center = Center {
         name: Text::new(file.center.name_uk.trim(), file.center.name_en.trim()),
@@ -173,6 +197,18 @@ pub fn parse_catalog(toml_text: &str) -> Result<Catalog, CatalogError> {
             });
         }
         let title = checked_title(CodeOwner::Service, &code, &raw.title, &raw.title_en)?;
+        check_len(
+            &code,
+            "duration",
+            raw.duration.trim(),
+            MAX_SHORT_FIELD_CHARS,
+        )?;
+        check_len(
+            &code,
+            "channels",
+            raw.channels.trim(),
+            MAX_SHORT_FIELD_CHARS,
+        )?;
         let duration = parse_duration(&raw.duration).map_err(in_service)?;
         let channels = parse_channels(&raw.channels).map_err(in_service)?;
         services.push(Service {
@@ -193,7 +229,88 @@ pub fn parse_catalog(toml_text: &str) -> Result<Catalog, CatalogError> {
     })
 }
 
-fn syntax_error(text: &str, e: &toml::de::Error) -> CatalogError {
+/// Names what serde found wrong, from its message ("missing field `title_en`").
+fn shape_problem(message: &str) -> SyntaxProblem {
+    let quoted = |prefix: &str| {
+        let rest = message.trim().strip_prefix(prefix)?;
+        let rest = rest.strip_prefix('`')?;
+        Some(rest.split('`').next()?.to_string())
+    };
+    if let Some(f) = quoted("missing field ") {
+        SyntaxProblem::MissingField(f)
+    } else if let Some(f) = quoted("unknown field ") {
+        SyntaxProblem::UnknownField(f)
+    } else {
+        SyntaxProblem::WrongType
+    }
+}
+
+fn check_len(code: &str, field: &str, value: &str, max: usize) -> Result<(), CatalogError> {
+    if value.chars().count() > max {
+        return Err(CatalogError::TooLong {
+            code: code.to_string(),
+            field: field.to_string(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+fn check_center_lengths(c: &CenterFile) -> Result<(), CatalogError> {
+    for (field, value) in [
+        ("name_uk", &c.name_uk),
+        ("name_en", &c.name_en),
+        ("phone", &c.phone),
+        ("website", &c.website),
+        ("email", &c.email),
+        ("address_uk", &c.address_uk),
+        ("address_en", &c.address_en),
+    ] {
+        check_len("", field, value.trim(), MAX_CENTER_FIELD_CHARS)?;
+    }
+    Ok(())
+}
+
+/// Writes a catalog in the file format `parse_catalog` reads (for export and re-import).
+pub fn to_toml(catalog: &Catalog) -> String {
+    let file = CatalogFile {
+        center: CenterFile {
+            name_uk: catalog.center.name.uk.clone(),
+            name_en: catalog.center.name.en.clone(),
+            phone: catalog.center.phone.clone(),
+            website: catalog.center.website.clone(),
+            email: catalog.center.email.clone(),
+            address_uk: catalog.center.address.uk.clone(),
+            address_en: catalog.center.address.en.clone(),
+        },
+        categories: catalog
+            .categories
+            .iter()
+            .map(|c| CategoryFile {
+                code: c.code.clone(),
+                letter: c.letter.to_string(),
+                title: c.title.uk.clone(),
+                title_en: c.title.en.clone(),
+            })
+            .collect(),
+        services: catalog
+            .services
+            .iter()
+            .map(|s| ServiceFile {
+                code: s.code.clone(),
+                category: s.category.clone(),
+                title: s.title.uk.clone(),
+                title_en: s.title.en.clone(),
+                duration: s.duration_text.clone(),
+                channels: s.channels_text.clone(),
+            })
+            .collect(),
+    };
+    // why: every field is a string, a list or a table of strings, which TOML always represents.
+    toml::to_string(&file).unwrap_or_default()
+}
+
+fn syntax_error(text: &str, e: &toml::de::Error, problem: SyntaxProblem) -> CatalogError {
     let line = e.span().map(|span| {
         let offset = span.start.min(text.len());
         text.as_bytes()[..offset]
@@ -202,10 +319,8 @@ fn syntax_error(text: &str, e: &toml::de::Error) -> CatalogError {
             .count()
             + 1
     });
-    CatalogError::Syntax {
-        line,
-        detail: e.message().trim().to_string(),
-    }
+    tracing::debug!(detail = e.message().trim(), "catalog file rejected");
+    CatalogError::Syntax { line, problem }
 }
 
 /// Codes go into URLs, logs and the database, so they stay plain: `^[a-z0-9][a-z0-9-]*$`.
@@ -222,7 +337,7 @@ fn checked_code(
     raw: &str,
     seen: &mut HashSet<String>,
 ) -> Result<String, CatalogError> {
-    if !is_valid_code(raw) {
+    if !is_valid_code(raw) || raw.len() > MAX_SHORT_FIELD_CHARS {
         return Err(CatalogError::BadCode {
             owner,
             code: raw.to_string(),
@@ -245,6 +360,8 @@ fn checked_title(owner: CodeOwner, code: &str, uk: &str, en: &str) -> Result<Tex
             code: code.to_string(),
         });
     }
+    check_len(code, "title", &title.uk, MAX_TITLE_CHARS)?;
+    check_len(code, "title_en", &title.en, MAX_TITLE_CHARS)?;
     Ok(title)
 }
 
@@ -336,6 +453,94 @@ mod tests {
         let unknown = format!("{CENTER}{}titel = \"x\"\n", category("a", "А"));
         assert!(matches!(err(&unknown), CatalogError::Syntax { .. }));
         assert!(matches!(err(""), CatalogError::Syntax { .. }));
+    }
+
+    #[test]
+    fn file_errors_are_our_own_words_in_both_languages() {
+        let text = format!("{CENTER}\n[[categories]]\ncode = \"payments\nletter = \"А\"\n");
+        let e = err(&text).text();
+        assert_eq!(
+            e.uk,
+            "Файл каталогу, рядок 6: це не правильний TOML (перевірте лапки, дужки та знаки «=»)"
+        );
+        assert!(
+            e.en.starts_with("Catalog file, line 6: this is not valid TOML"),
+            "{}",
+            e.en
+        );
+        let missing =
+            format!("{CENTER}[[categories]]\ncode = \"a\"\nletter = \"А\"\ntitle = \"Т\"\n");
+        match err(&missing) {
+            CatalogError::Syntax { problem, .. } => {
+                assert_eq!(problem, SyntaxProblem::MissingField("title_en".into()))
+            }
+            other => panic!("{other:?}"),
+        }
+        let unknown = format!("{CENTER}{}titel = \"x\"\n", category("a", "А"));
+        let e = err(&unknown);
+        assert!(
+            matches!(&e, CatalogError::Syntax { problem: SyntaxProblem::UnknownField(f), .. } if f == "titel"),
+            "{e:?}"
+        );
+        assert!(
+            e.text().uk.contains("невідоме поле «titel»"),
+            "{}",
+            e.text().uk
+        );
+        let wrong = format!("{CENTER}{}", category("a", "А")).replace("\"Title\"", "5");
+        assert!(matches!(
+            err(&wrong),
+            CatalogError::Syntax {
+                problem: SyntaxProblem::WrongType,
+                ..
+            }
+        ));
+        // No English from the parser leaks into the Ukrainian text.
+        for e in [err(&text), err(&missing), err(&unknown), err(&wrong)] {
+            assert!(!e.text().uk.contains("expected"), "{}", e.text().uk);
+        }
+    }
+
+    #[test]
+    fn long_fields_and_large_files_are_refused() {
+        let long = "я".repeat(MAX_TITLE_CHARS + 1);
+        let text = [
+            CENTER.to_string(),
+            category("a", "А"),
+            service("s", "a", "7 хв", "сайт"),
+        ]
+        .concat()
+        .replace("title = \"Послуга\"", &format!("title = \"{long}\""));
+        assert_eq!(
+            err(&text),
+            CatalogError::TooLong {
+                code: "s".into(),
+                field: "title".into(),
+                max: MAX_TITLE_CHARS
+            }
+        );
+        let exact = text.replace(&long, &"я".repeat(MAX_TITLE_CHARS));
+        assert!(parse_catalog(&exact).is_ok());
+        let center = CENTER.replace("\"Центр\"", &format!("\"{}\"", "x".repeat(201)));
+        assert!(matches!(err(&center), CatalogError::TooLong { field, .. } if field == "name_uk"));
+        let huge = format!("{CENTER}# {}\n", "x".repeat(MAX_CATALOG_BYTES));
+        assert!(matches!(
+            err(&huge),
+            CatalogError::Syntax {
+                problem: SyntaxProblem::TooLarge { .. },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn export_reads_back_the_same_catalog() {
+        let c = match crate::domain::catalog::bundled() {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let text = to_toml(&c);
+        assert_eq!(parse_catalog(&text), Ok(c));
     }
 
     #[test]

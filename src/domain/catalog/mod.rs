@@ -7,13 +7,20 @@ mod edit;
 mod error;
 mod file;
 mod notation;
+mod plan;
+mod search;
 
-pub use edit::{MAX_PLANNED_MINUTES, ServiceChange, validate_change};
-pub use error::{CatalogError, ChannelsProblem, CodeOwner, DurationProblem};
-pub use file::{Catalog, Category, Center, Service, parse_catalog};
+pub use edit::{MAX_PLANNED_MINUTES, MAX_TITLE_CHARS, ServiceChange, validate_change};
+pub use error::{CatalogError, ChannelsProblem, CodeOwner, DurationProblem, SyntaxProblem};
+pub use file::{
+    Catalog, Category, Center, MAX_CATALOG_BYTES, MAX_CENTER_FIELD_CHARS, Service, parse_catalog,
+    to_toml,
+};
 pub use notation::{
     Channel, DEFAULT_OPEN_ENDED_FACTOR, DurationRange, parse_channels, parse_duration,
 };
+pub use plan::{CategoryPlan, FieldChange, ImportPlan, ServiceLine, ServicePlan, plan_import};
+pub use search::{SearchQuery, fold as fold_for_search};
 
 /// The catalog file shipped with the program, as text (for re-import or download).
 pub const BUNDLED_TOML: &str = include_str!("../../../data/catalog.toml");

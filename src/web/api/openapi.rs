@@ -60,5 +60,6 @@ pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(super::queue::QueueApi::openapi());
     doc.merge(super::case::CaseApi::openapi());
     doc.merge(super::staff::StaffApi::openapi());
+    doc.merge(super::services::CatalogApi::openapi());
     Json(doc)
 }

@@ -68,9 +68,12 @@ fn unknown_service(code: &str) -> AppError {
 #[utoipa::path(get, path = "/api/v1/services", tag = "catalog",
     responses((status = 200, body = [ServiceDto])))]
 pub async fn list(State(state): State<AppState>) -> AppResult<Json<Vec<ServiceDto>>> {
-    let services = store::catalog::list_services(&state.db, false).await?;
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
     Ok(Json(
-        services.into_iter().map(|s| to_dto(s, &state)).collect(),
+        catalog
+            .active_services()
+            .map(|s| to_dto(s.clone(), &state))
+            .collect(),
     ))
 }
 
@@ -82,10 +85,11 @@ pub async fn get(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> AppResult<Json<ServiceDto>> {
-    let s = store::catalog::find_service(&state.db, &code)
-        .await?
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
+    let s = catalog
+        .service(&code)
         .ok_or_else(|| unknown_service(&code))?;
-    Ok(Json(to_dto(s, &state)))
+    Ok(Json(to_dto(s.clone(), &state)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -136,19 +140,70 @@ pub async fn patch(
     let updated = store::catalog::update_service(&state.db, &code, ServiceEdit::from(change))
         .await?
         .ok_or_else(|| unknown_service(&code))?;
+    state.caches.catalog.invalidate();
     Ok(Json(to_dto(updated, &state)))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ImportQuery {
+    /// `true`: answer what the import would change (added, changed field by field,
+    /// deactivated) and change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
 /// Re-imports the catalog from a TOML document (admin only). Services are matched by code.
+/// With `?dry_run=true` it answers the plan (`{center, categories_added, categories_changed,
+/// added, changed: [{code, title, changes: [{field, before, after}]}], deactivated}`) instead.
 #[utoipa::path(post, path = "/api/v1/catalog/import", tag = "catalog",
+    params(ImportQuery),
     request_body(content = String, content_type = "application/toml"),
     security(("bearer" = [])),
     responses((status = 200, body = ImportReport), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
 pub async fn import(
     State(state): State<AppState>,
     _admin: Admin,
+    axum::extract::Query(q): axum::extract::Query<ImportQuery>,
     body: String,
-) -> AppResult<Json<ImportReport>> {
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let parsed = catalog::parse_catalog(&body).map_err(|e| AppError::invalid(e.text()))?;
-    Ok(Json(store::catalog::import(&state.db, &parsed).await?))
+    if q.dry_run {
+        let plan = store::catalog::plan(&state.db, &parsed).await?;
+        return Ok(Json(plan).into_response());
+    }
+    let report = store::catalog::import(&state.db, &parsed).await?;
+    state.caches.catalog.invalidate();
+    Ok(Json(report).into_response())
+}
+
+/// The catalog in the database, in the file format of `data/catalog.toml` (admin only): what
+/// `POST /api/v1/catalog/import` takes back unchanged.
+#[utoipa::path(get, path = "/api/v1/catalog/export", tag = "catalog",
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "application/toml", body = String), (status = 401), (status = 403)))]
+pub async fn export(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let text = store::catalog::export(&state.db).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/toml; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+/// The catalog's paths added since the first OpenAPI list (merged into the document).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(export))]
+pub struct CatalogApi;
+
+/// The catalog's API routes added since the first list in `web::router`, under `/api/v1`.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/catalog/export", axum::routing::get(export))
 }

@@ -163,6 +163,7 @@ pub async fn save(
             store::catalog::update_service(&state.db, &code, ServiceEdit::from(change))
                 .await?
                 .ok_or_else(AppError::not_found)?;
+            state.caches.catalog.invalidate();
             let notice = Tr(ctx.lang).get("admin.saved");
             render(&edit_page(&state, &ctx, &staff, &code, Some(notice)).await?)
         }
@@ -182,20 +183,99 @@ pub async fn save(
     }
 }
 
+/// One changed record in the preview: its code, title and the fields that change.
+pub struct ChangeView {
+    pub code: String,
+    pub title: String,
+    /// (field, before, after)
+    pub fields: Vec<(String, String, String)>,
+}
+
+/// What an import would do, as the preview shows it.
+pub struct PlanView {
+    pub center: Vec<(String, String, String)>,
+    pub categories_added: Vec<ChangeView>,
+    pub categories_changed: Vec<ChangeView>,
+    pub added: Vec<ChangeView>,
+    pub changed: Vec<ChangeView>,
+    pub deactivated: Vec<ChangeView>,
+    pub empty: bool,
+}
+
+fn field_rows(changes: &[catalog::FieldChange]) -> Vec<(String, String, String)> {
+    changes
+        .iter()
+        .map(|c| (c.field.to_string(), c.before.clone(), c.after.clone()))
+        .collect()
+}
+
+impl From<&catalog::ImportPlan> for PlanView {
+    fn from(p: &catalog::ImportPlan) -> Self {
+        let line = |code: &str, title: &str| ChangeView {
+            code: code.to_string(),
+            title: title.to_string(),
+            fields: Vec::new(),
+        };
+        let category = |c: &catalog::CategoryPlan| ChangeView {
+            code: c.code.clone(),
+            title: c.title.clone(),
+            fields: field_rows(&c.changes),
+        };
+        PlanView {
+            center: field_rows(&p.center),
+            categories_added: p.categories_added.iter().map(category).collect(),
+            categories_changed: p.categories_changed.iter().map(category).collect(),
+            added: p.added.iter().map(|s| line(&s.code, &s.title)).collect(),
+            changed: p
+                .changed
+                .iter()
+                .map(|s| ChangeView {
+                    code: s.code.clone(),
+                    title: s.title.clone(),
+                    fields: field_rows(&s.changes),
+                })
+                .collect(),
+            deactivated: p
+                .deactivated
+                .iter()
+                .map(|s| line(&s.code, &s.title))
+                .collect(),
+            empty: p.is_empty(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin/import.html")]
 struct ImportPage {
     chrome: Chrome,
     text: String,
-    notice: Option<String>,
+    /// The hash of `text` as previewed; the apply form carries it back.
+    hash: String,
+    preview: Option<PlanView>,
     error: Option<String>,
 }
 
-pub async fn import_form(ctx: RequestContext, Admin(staff): Admin) -> AppResult<Response> {
+/// The text an admin confirmed must be the text previewed. Browsers send line breaks of form
+/// fields as CRLF, so the hash is taken over LF line breaks.
+fn text_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.replace("\r\n", "\n").as_bytes()))
+}
+
+/// The import form, pre-filled with the catalog as it is in the database (not the shipped file),
+/// so submitting it unchanged changes nothing.
+pub async fn import_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(staff): Admin,
+) -> AppResult<Response> {
+    let text = store::catalog::export(&state.db).await?;
     render(&ImportPage {
         chrome: Chrome::new(&ctx, Some(&staff)),
-        text: catalog::BUNDLED_TOML.to_string(),
-        notice: None,
+        text,
+        hash: String::new(),
+        preview: None,
         error: None,
     })
 }
@@ -206,8 +286,15 @@ pub struct ImportForm {
     csrf: String,
     #[serde(default)]
     catalog: String,
+    /// `apply` confirms a preview; anything else asks for one.
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    hash: String,
 }
 
+/// Two steps: a preview of what the text would change (nothing written), then, on confirmation
+/// of exactly that text, the import in one transaction.
 pub async fn import(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -216,42 +303,39 @@ pub async fn import(
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
     let t = Tr(ctx.lang);
-    match catalog::parse_catalog(&form.catalog) {
-        Ok(parsed) => {
-            let r = store::catalog::import(&state.db, &parsed).await?;
-            let notice = match ctx.lang {
-                crate::domain::lang::Lang::Uk => format!(
-                    "{}: категорій {}, послуг додано {}, оновлено {}, вимкнено {}.",
-                    t.get("admin.import_done"),
-                    r.categories,
-                    r.added,
-                    r.updated,
-                    r.deactivated
-                ),
-                crate::domain::lang::Lang::En => format!(
-                    "{}: {} categories, {} services added, {} updated, {} deactivated.",
-                    t.get("admin.import_done"),
-                    r.categories,
-                    r.added,
-                    r.updated,
-                    r.deactivated
-                ),
-            };
-            services_page(&state, &ctx, &staff, Some(notice)).await
-        }
+    let page = |text: String, preview: Option<PlanView>, error: Option<String>| ImportPage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        hash: text_hash(&text),
+        text,
+        preview,
+        error,
+    };
+    let parsed = match catalog::parse_catalog(&form.catalog) {
+        Ok(parsed) => parsed,
         Err(e) => {
-            let mut resp = render(&ImportPage {
-                chrome: Chrome::new(&ctx, Some(&staff)),
-                error: Some(format!(
-                    "{}: {}",
-                    t.get("error.title"),
-                    e.text().get(ctx.lang)
-                )),
-                text: form.catalog,
-                notice: None,
-            })?;
+            let error = Some(e.text().get(ctx.lang).to_string());
+            let mut resp = render(&page(form.catalog, None, error))?;
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
+            return Ok(resp);
         }
+    };
+    let confirmed = form.step == "apply";
+    if !confirmed || form.hash != text_hash(&form.catalog) {
+        let plan = store::catalog::plan(&state.db, &parsed).await?;
+        let error = confirmed.then(|| t.get("catalog.stale_preview"));
+        let mut resp = render(&page(form.catalog, Some(PlanView::from(&plan)), error))?;
+        if confirmed {
+            *resp.status_mut() = StatusCode::CONFLICT;
+        }
+        return Ok(resp);
     }
+    let r = store::catalog::import(&state.db, &parsed).await?;
+    state.caches.catalog.invalidate();
+    let notice = t
+        .get("catalog.import_done")
+        .replace("{categories}", &r.categories.to_string())
+        .replace("{added}", &r.added.to_string())
+        .replace("{updated}", &r.updated.to_string())
+        .replace("{deactivated}", &r.deactivated.to_string());
+    services_page(&state, &ctx, &staff, Some(notice)).await
 }

@@ -43,6 +43,11 @@ impl Chrome {
         }
     }
 
+    /// The URL of a static asset with its content hash (`asset("style.css")`).
+    pub fn asset(&self, name: &str) -> String {
+        super::assets::url(name)
+    }
+
     pub fn switch_href(&self, to: &str) -> String {
         let next: String = form_urlencoded::byte_serialize(self.path.as_bytes()).collect();
         format!("/lang/{to}?next={next}")

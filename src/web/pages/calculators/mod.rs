@@ -215,8 +215,8 @@ pub async fn index(
     let t = Tr(ctx.lang);
     // why: the calculators work without the database; only the catalog titles come from it, so a
     // database fault leaves the list of questions out rather than the whole page.
-    let services = match store::catalog::list_services(&state.db, false).await {
-        Ok(s) => s,
+    let services = match store::catalog::snapshot(&state.caches, &state.db).await {
+        Ok(s) => s.active_services().cloned().collect::<Vec<_>>(),
         Err(e) => {
             tracing::warn!(error = %e, "catalog unavailable for the calculators index");
             Vec::new()
