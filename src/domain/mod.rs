@@ -1,5 +1,6 @@
 //! Pure domain logic: no HTTP, no SQL, no I/O. Tested fast and alone.
 
+pub mod booking;
 pub mod catalog;
 pub mod lang;
 pub mod money;
