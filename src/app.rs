@@ -112,12 +112,20 @@ pub async fn serve(config: Config) -> Result<(), String> {
     // Tests start the binary on port 0 and read the real address from this line.
     println!("cherga: listening on http://{addr}");
     tracing::info!(%addr, database = %redact(&config.database_url), "cherga started");
+    let (stop_workers, stop_rx) = tokio::sync::watch::channel(false);
+    let holds = crate::holds::spawn(db.clone(), std::time::Duration::from_secs(30), stop_rx);
     let app = router(db.clone(), config, rules);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    // Connect info gives the booking rate limits the client's address.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())?;
     tracing::info!("shutting down");
+    let _ = stop_workers.send(true);
+    let _ = holds.await;
     let _ = db.close().await;
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod holds;
 pub mod security;
 pub mod store;
 pub mod web;

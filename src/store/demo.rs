@@ -152,6 +152,7 @@ pub async fn load(db: &DatabaseConnection, slot_minutes: u32) -> Result<bool, Db
         .insert(&txn)
         .await?;
     }
+    super::booking::load_demo(&txn, slot_minutes).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod booking_limits;
 pub mod context;
 pub mod i18n;
 pub mod ops;
@@ -45,7 +46,9 @@ pub fn router(state: AppState) -> Router {
             "/calculators/temporary-absence",
             post(api::calculators::absence),
         )
-        .route("/calculators/heat-allocation", post(api::calculators::heat));
+        .route("/calculators/heat-allocation", post(api::calculators::heat))
+        .merge(api::categories::routes())
+        .merge(api::booking::routes(&state));
 
     Router::new()
         .route("/", get(pages::home::page))

@@ -96,3 +96,38 @@ impl OfficeKind {
         }
     }
 }
+
+/// The limits of online booking, from the configuration (see the README's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub min_notice_minutes: i64,
+    pub horizon_days: i64,
+    /// How long a pending booking holds its time awaiting email confirmation.
+    pub hold_minutes: i64,
+    /// Ask residents who give an email to confirm through it.
+    pub email_confirmation: bool,
+    /// Active bookings one person (phone, email or account) may hold; 0 turns the cap off.
+    pub max_active_per_person: u32,
+    /// No-shows within `no_show_window_days` that block online booking; 0 turns it off.
+    pub no_show_limit: u32,
+    pub no_show_window_days: i64,
+    /// How long a cancelled time stays taken before it returns to availability.
+    pub release_delay_minutes: i64,
+    pub open_ended_factor: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_notice_minutes: 60,
+            horizon_days: 30,
+            hold_minutes: 10,
+            email_confirmation: true,
+            max_active_per_person: 3,
+            no_show_limit: 3,
+            no_show_window_days: 30,
+            release_delay_minutes: 15,
+            open_ended_factor: crate::domain::catalog::DEFAULT_OPEN_ENDED_FACTOR,
+        }
+    }
+}

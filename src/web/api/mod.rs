@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 
+pub mod booking;
 pub mod calculators;
+pub mod categories;
 pub mod openapi;
 pub mod rule_sets;
 pub mod services;

@@ -56,5 +56,8 @@ impl Modify for BearerAuth {
 pub struct ApiDoc;
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::categories::CategoriesApi::openapi());
+    doc.merge(super::booking::BookingApi::openapi());
+    Json(doc)
 }
