@@ -20,6 +20,9 @@ pub struct Rules {
     pub horizon_days: i64,
 }
 
+/// One specialist's bookable UTC windows on a day and the local minute its grid counts from.
+type DayPlan = (Vec<(i64, i64)>, Option<LocalMinute>);
+
 /// A free start time and the specialists free for the whole length from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
@@ -92,7 +95,7 @@ fn bookable(
     spec: &SpecialistPlan,
     busy: &[(i64, i64)],
     day: NaiveDate,
-) -> (Vec<(i64, i64)>, Option<LocalMinute>) {
+) -> DayPlan {
     let tz = office.timezone;
     if office.closed.contains(&day) {
         return (Vec::new(), None);
@@ -180,8 +183,7 @@ pub fn free_slots(
     }
     let mut out = Vec::new();
     let mut day = from.max(today);
-    let mut days: Vec<(Vec<(i64, i64)>, Option<LocalMinute>)> =
-        Vec::with_capacity(specialists.len());
+    let mut days: Vec<DayPlan> = Vec::with_capacity(specialists.len());
     while day <= to {
         days.clear();
         for (spec, b) in specialists.iter().zip(&busy) {
