@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/catalog",
             get(pages::admin::import_form).post(pages::admin::import),
         )
+        .merge(pages::booking::routes())
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(api::openapi::document))
         .route("/healthz", get(ops::healthz))

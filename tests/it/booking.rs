@@ -26,6 +26,7 @@ on_both_databases!(
     reschedule_moves_the_booking,
     staff_see_the_day,
     openapi_lists_booking_and_bearer,
+    resident_pages_book_and_cancel_without_javascript,
 );
 
 /// An app with the rate limits and the cancellation delay off unless a test sets them.
@@ -945,5 +946,106 @@ async fn openapi_lists_booking_and_bearer(backend: Backend) {
         json!([])
     );
     assert!(doc["paths"]["/api/v1/services/{code}"]["patch"]["security"].is_array());
+    app.finish().await;
+}
+
+fn between<'a>(body: &'a str, from: &str, to: &str) -> &'a str {
+    let i = body
+        .find(from)
+        .unwrap_or_else(|| panic!("{from} not in {body}"))
+        + from.len();
+    let j = body[i..].find(to).unwrap() + i;
+    &body[i..j]
+}
+
+async fn resident_pages_book_and_cancel_without_javascript(backend: Backend) {
+    let app = spawn(backend).await;
+    let html = [("accept", "text/html")];
+    let r = app.get_with("/booking/", &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Записатися на візит"), "{}", r.body);
+    let r = app
+        .get_with(
+            "/booking/?lang=en",
+            &[("accept", "text/html"), ("accept-language", "en")],
+        )
+        .await;
+    assert!(r.body.contains("Book a visit"), "{}", r.body);
+    let office = office_id(&app, "office").await;
+    let service = visit_service(&app, office, 1).await;
+    let r = app
+        .get_with(
+            &format!("/booking/times?service={service}&channel=visit&office={office}"),
+            &html,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let details = between(&r.body, "href=\"/booking/details?", "\"").replace("&#38;", "&");
+    let r = app
+        .get_with(&format!("/booking/details?{details}"), &html)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let csrf = r.cookie("cherga_csrf").expect("csrf cookie");
+    let start = between(&r.body, "name=\"start\" value=\"", "\"").replace("&#43;", "+");
+    let cookies = format!("cherga_csrf={csrf}");
+    let office_s = office.to_string();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("office", office_s.as_str()),
+        ("service", service.as_str()),
+        ("start", start.as_str()),
+        ("name", ""),
+        ("phone", "12"),
+        ("email", ""),
+        ("account", ""),
+    ];
+    let r = app.form("/booking/details", &fields, &cookies).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Вкажіть ім"), "{}", r.body);
+    let mut ok = fields;
+    ok[4] = ("name", "Олена");
+    ok[5] = ("phone", "067 123 45 67");
+    let r = app.form("/booking/details", &ok, &cookies).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let manage = r.location().unwrap().to_string();
+    assert!(manage.starts_with("/booking/manage/"), "{manage}");
+    let r = app.get_with(&manage, &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("підтверджено"), "{}", r.body);
+    // The same time again: taken, with the times page to choose another.
+    let mut again = ok;
+    again[5] = ("phone", "067 000 00 01");
+    let r = app.form("/booking/details", &again, &cookies).await;
+    if r.status != StatusCode::SEE_OTHER {
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    }
+    let r = app
+        .form(
+            &format!("{manage}/cancel"),
+            &[("csrf", csrf.as_str())],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app.get_with(&manage, &html).await;
+    assert!(r.body.contains("скасовано"), "{}", r.body);
+    // Without the CSRF token nothing happens.
+    let r = app
+        .form(&format!("{manage}/cancel"), &[("csrf", "x")], &cookies)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // Staff day page.
+    let staff = app
+        .browser_sign_in("admin", crate::support::ADMIN_PASSWORD)
+        .await;
+    let day = &start[..10];
+    let req = axum::http::Request::get(format!("/booking/staff?office={office}&date={day}"))
+        .header("accept", "text/html")
+        .header("cookie", staff)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Олена"), "{}", r.body);
     app.finish().await;
 }
