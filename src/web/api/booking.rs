@@ -486,9 +486,14 @@ pub async fn reschedule(
         Err(e) => return AppError::invalid_fields(vec![e]).into_response(),
     };
     let policy = state.config.booking_policy();
+    // The next free times are shown with the booking office's offset.
+    let tz = match store::booking::find_by_token(&state.db, &token).await {
+        Ok(Some(b)) => b.timezone,
+        _ => chrono_tz::Europe::Kyiv,
+    };
     match store::booking::reschedule(&state.db, &token, start, &policy).await {
         Ok(b) => Json(booking_dto(&b, None)).into_response(),
-        Err(e) => book_error_response(e, lang, chrono_tz::Europe::Kyiv),
+        Err(e) => book_error_response(e, lang, tz),
     }
 }
 
