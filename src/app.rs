@@ -158,6 +158,11 @@ pub async fn serve(config: Config) -> Result<(), String> {
             }
         },
     ));
+    workers.push(crate::holds::spawn(
+        db.clone(),
+        std::time::Duration::from_secs(30),
+        stopped.clone(),
+    ));
     let state = state(db.clone(), config, rules);
     let board = Arc::clone(&state.board);
     board.start();
@@ -165,7 +170,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let stop_board = Arc::clone(&board);
     axum::serve(
         listener,
-        // The kiosk limit and sign-in throttling need the peer address.
+        // The kiosk and booking limits and sign-in throttling need the peer address.
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async move {

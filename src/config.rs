@@ -160,6 +160,9 @@ pub struct Config {
     /// Directory of static assets, overriding the ones embedded in the binary.
     #[arg(long, env = "CHERGA_STATIC_DIR")]
     pub static_dir: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub booking: BookingSettings,
 }
 
 impl Config {
@@ -180,6 +183,76 @@ impl Config {
         let mut cli = Cli::parse_from(["cherga"]);
         cli.config.database_url = database_url.to_string();
         cli.config
+    }
+}
+
+/// Limits of online booking (issue 6). Each has a flag and a variable; the README lists them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BookingSettings {
+    /// Minutes between now and the earliest bookable start.
+    #[arg(long, env = "CHERGA_BOOKING_MIN_NOTICE_MINUTES", default_value_t = 60)]
+    pub booking_min_notice_minutes: u32,
+
+    /// How many days ahead residents may book.
+    #[arg(long, env = "CHERGA_BOOKING_HORIZON_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=366))]
+    pub booking_horizon_days: u32,
+
+    /// Minutes a pending booking holds its time awaiting email confirmation.
+    #[arg(long, env = "CHERGA_BOOKING_HOLD_MINUTES", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub booking_hold_minutes: u32,
+
+    /// Ask residents who give an email to confirm their booking through it.
+    #[arg(long, env = "CHERGA_BOOKING_EMAIL_CONFIRMATION", default_value = "true", value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set)]
+    pub booking_email_confirmation: bool,
+
+    /// Active bookings one person (phone, email or account number) may hold; 0: no cap.
+    #[arg(long, env = "CHERGA_BOOKING_MAX_ACTIVE", default_value_t = 3)]
+    pub booking_max_active: u32,
+
+    /// No-shows within the window that block online booking; 0: never block.
+    #[arg(long, env = "CHERGA_BOOKING_NO_SHOW_LIMIT", default_value_t = 3)]
+    pub booking_no_show_limit: u32,
+
+    /// The window (days) in which no-shows count.
+    #[arg(long, env = "CHERGA_BOOKING_NO_SHOW_DAYS", default_value_t = 30)]
+    pub booking_no_show_days: u32,
+
+    /// Minutes before a cancelled time returns to availability.
+    #[arg(
+        long,
+        env = "CHERGA_BOOKING_RELEASE_DELAY_MINUTES",
+        default_value_t = 15
+    )]
+    pub booking_release_delay_minutes: u32,
+
+    /// Booking requests (create, reschedule) per client IP per minute; 0: no limit.
+    #[arg(long, env = "CHERGA_BOOKING_RATE_PER_MINUTE", default_value_t = 10)]
+    pub booking_rate_per_minute: u32,
+
+    /// Availability requests per client IP per minute; 0: no limit.
+    #[arg(
+        long,
+        env = "CHERGA_AVAILABILITY_RATE_PER_MINUTE",
+        default_value_t = 120
+    )]
+    pub availability_rate_per_minute: u32,
+}
+
+impl Config {
+    /// The booking rules as the domain reads them.
+    pub fn booking_policy(&self) -> crate::domain::booking::Policy {
+        let b = &self.booking;
+        crate::domain::booking::Policy {
+            min_notice_minutes: i64::from(b.booking_min_notice_minutes),
+            horizon_days: i64::from(b.booking_horizon_days),
+            hold_minutes: i64::from(b.booking_hold_minutes),
+            email_confirmation: b.booking_email_confirmation,
+            max_active_per_person: b.booking_max_active,
+            no_show_limit: b.booking_no_show_limit,
+            no_show_window_days: i64::from(b.booking_no_show_days),
+            release_delay_minutes: i64::from(b.booking_release_delay_minutes),
+            open_ended_factor: self.open_ended_factor,
+        }
     }
 }
 

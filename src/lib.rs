@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod holds;
 pub mod mail;
 pub mod security;
 pub mod store;

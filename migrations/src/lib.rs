@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_foundation;
 mod m20261125_000002_staff;
+mod m20261125_000010_booking;
 mod m20261125_000020_mail;
 mod m20261125_000030_queue;
 mod m20261125_000040_case;
@@ -15,10 +16,11 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261124_000001_foundation::Migration),
+            Box::new(m20261125_000002_staff::Migration),
+            Box::new(m20261125_000010_booking::Migration),
             Box::new(m20261125_000020_mail::Migration),
             Box::new(m20261125_000030_queue::Migration),
             Box::new(m20261125_000040_case::Migration),
-            Box::new(m20261125_000002_staff::Migration),
         ]
     }
 }

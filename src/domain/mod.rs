@@ -1,6 +1,7 @@
 //! Pure domain logic: no HTTP, no SQL, no I/O. Tested fast and alone.
 
 pub mod account;
+pub mod booking;
 pub mod catalog;
 pub mod lang;
 pub mod ledger;

@@ -152,6 +152,7 @@ pub async fn load(db: &DatabaseConnection, slot_minutes: u32) -> Result<bool, Db
         .insert(&txn)
         .await?;
     }
+    super::booking::load_demo(&txn, slot_minutes).await?;
     super::queue::load_demo(&txn, office.id).await?;
     super::case::load_demo(
         &txn,

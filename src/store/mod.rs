@@ -1,5 +1,6 @@
 //! Persistence: sea-orm entities and the queries each area needs. Nothing here knows HTTP.
 
+pub mod booking;
 pub mod cache;
 pub mod case;
 pub mod catalog;

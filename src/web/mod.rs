@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod boards;
+pub mod booking_limits;
 pub mod context;
 pub mod i18n;
 pub mod ops;
@@ -50,7 +51,9 @@ pub fn router(state: AppState) -> Router {
             post(api::calculators::absence),
         )
         .route("/calculators/heat-allocation", post(api::calculators::heat))
-        .merge(api::staff::routes());
+        .merge(api::staff::routes())
+        .merge(api::categories::routes())
+        .merge(api::booking::routes(&state));
 
     Router::new()
         .route("/", get(pages::home::page))
@@ -92,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(pages::mail::routes())
         .merge(pages::staff::routes())
+        .merge(pages::booking::routes())
         .nest("/api/v1", api)
         .merge(api::queue::routes())
         .merge(pages::queue::routes())

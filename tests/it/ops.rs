@@ -35,7 +35,8 @@ async fn first_start_is_idempotent(backend: Backend) {
     let (db, boot) = cherga::app::prepare(&config).await.expect("second start");
     assert!(!boot.catalog_loaded && !boot.demo_loaded);
     assert!(boot.generated_admin_password.is_none());
-    assert_eq!(cherga::store::offices::list(&db).await.unwrap().len(), 1);
+    // The demo office and the demo contact center (booking).
+    assert_eq!(cherga::store::offices::list(&db).await.unwrap().len(), 2);
     assert_eq!(cherga::store::staff::count(&db).await.unwrap(), 1);
     let _ = db.close().await;
     app.finish().await;

@@ -14,6 +14,8 @@ pub struct Model {
     pub timezone: String,
     pub slot_minutes: i32,
     pub walk_in_share_pct: i32,
+    /// `office` or `contact_center` (added by the booking migration).
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

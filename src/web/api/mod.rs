@@ -1,7 +1,9 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
 
+pub mod booking;
 pub mod calculators;
 pub mod case;
+pub mod categories;
 pub mod openapi;
 pub mod queue;
 pub mod rule_sets;

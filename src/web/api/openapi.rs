@@ -61,5 +61,7 @@ pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(super::case::CaseApi::openapi());
     doc.merge(super::staff::StaffApi::openapi());
     doc.merge(super::services::CatalogApi::openapi());
+    doc.merge(super::categories::CategoriesApi::openapi());
+    doc.merge(super::booking::BookingApi::openapi());
     Json(doc)
 }

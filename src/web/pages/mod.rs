@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama). Every page shares the `Chrome`: language, switch, sign-in state.
 
 pub mod admin;
+pub mod booking;
 pub mod calculators;
 pub mod case;
 pub mod home;

@@ -1,0 +1,1305 @@
+//! Online booking in the database: offices and their specialists' plans, availability, and
+//! bookings whose time is claimed minute by minute under a primary key, so the database
+//! itself refuses two overlapping bookings of one specialist.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, Set, SqlErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+
+use super::catalog::ServiceRecord;
+use super::entities::{
+    booking, booking_claim, office, office_closure, office_hours, service, specialist,
+    specialist_exception, specialist_skill, walk_in_period, work_schedule,
+};
+use crate::domain::booking::{
+    Exception, ExceptionKind, LocalWindow, OfficeKind, OfficePlan, Policy, Rules, Slot,
+    SpecialistPlan, Status, free_slots, request::Contact,
+};
+use crate::domain::lang::{Lang, Text};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingOfficeRecord {
+    pub id: i32,
+    pub code: String,
+    pub name: Text,
+    pub address: Text,
+    pub timezone: Tz,
+    pub slot_minutes: u16,
+    pub kind: OfficeKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecialistRecord {
+    pub id: i32,
+    pub office_id: i32,
+    pub name: String,
+    pub window_label: String,
+    /// Service codes, in catalog order.
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AvailabilityRecord {
+    pub office: BookingOfficeRecord,
+    pub service: ServiceRecord,
+    pub length_minutes: u32,
+    pub slots: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingRecord {
+    pub id: i32,
+    pub code: String,
+    pub office_id: i32,
+    pub office_name: Text,
+    pub timezone: Tz,
+    pub service_code: String,
+    pub service_title: Text,
+    pub specialist_id: i32,
+    pub specialist_name: String,
+    pub window_label: String,
+    pub channel: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: Status,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub account: Option<String>,
+    pub lang: Lang,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+}
+
+/// A new booking and the secrets only its resident gets: the manage token (in the link to
+/// view, cancel or move it) and, while it is pending, the email confirmation token.
+#[derive(Debug, Clone)]
+pub struct BookedRecord {
+    pub booking: BookingRecord,
+    pub manage_token: String,
+    pub confirm_token: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub office_id: i32,
+    pub service_code: String,
+    pub start: DateTime<Utc>,
+    pub specialist_id: Option<i32>,
+    pub contact: Contact,
+    pub client_ip: Option<String>,
+}
+
+/// Why a booking was not made.
+#[derive(Debug)]
+pub enum BookError {
+    /// Someone else holds that time: 409 with the next free starts.
+    Taken {
+        next: Vec<DateTime<Utc>>,
+    },
+    /// A fair-access rule refused it: 409 with this code.
+    Refused {
+        code: &'static str,
+        message: Text,
+    },
+    Other(AppError),
+}
+
+impl From<DbErr> for BookError {
+    fn from(e: DbErr) -> Self {
+        BookError::Other(e.into())
+    }
+}
+
+impl From<AppError> for BookError {
+    fn from(e: AppError) -> Self {
+        BookError::Other(e)
+    }
+}
+
+fn minute_of(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(60)
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Begins a transaction that writes: on SQLite it takes the write lock at once, so a
+/// transaction that reads before it writes never fails to upgrade under concurrency.
+async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+fn to_office(m: office::Model) -> BookingOfficeRecord {
+    BookingOfficeRecord {
+        id: m.id,
+        code: m.code,
+        name: Text::new(m.name, m.name_en),
+        address: Text::new(m.address, m.address_en),
+        timezone: m.timezone.parse().unwrap_or(chrono_tz::Europe::Kyiv),
+        slot_minutes: u16::try_from(m.slot_minutes.clamp(1, 240)).unwrap_or(5),
+        kind: OfficeKind::from_code(&m.kind).unwrap_or(OfficeKind::Office),
+    }
+}
+
+pub async fn list_offices(db: &impl ConnectionTrait) -> Result<Vec<BookingOfficeRecord>, DbErr> {
+    Ok(office::Entity::find()
+        .order_by_asc(office::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_office)
+        .collect())
+}
+
+pub async fn find_office(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<BookingOfficeRecord>, DbErr> {
+    Ok(office::Entity::find_by_id(id).one(db).await?.map(to_office))
+}
+
+fn unknown_office() -> AppError {
+    AppError::NotFound(Text::new("Центр не знайдено.", "No such office."))
+}
+
+fn unknown_service(code: &str) -> AppError {
+    AppError::NotFound(Text::new(
+        format!("Послугу з кодом «{code}» не знайдено."),
+        format!("No service has the code \"{code}\"."),
+    ))
+}
+
+/// The active specialists of an office with the codes of the services they handle.
+pub async fn list_specialists(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+) -> Result<Vec<SpecialistRecord>, DbErr> {
+    let specs = specialist::Entity::find()
+        .filter(specialist::Column::OfficeId.eq(office_id))
+        .filter(specialist::Column::Active.eq(true))
+        .order_by_asc(specialist::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = specs.iter().map(|s| s.id).collect();
+    let skills = specialist_skill::Entity::find()
+        .filter(specialist_skill::Column::SpecialistId.is_in(ids))
+        .all(db)
+        .await?;
+    let services: HashMap<i32, (i32, String)> = service::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, (s.position, s.code)))
+        .collect();
+    let mut by_spec: HashMap<i32, Vec<(i32, String)>> = HashMap::new();
+    for k in skills {
+        if let Some(s) = services.get(&k.service_id) {
+            by_spec.entry(k.specialist_id).or_default().push(s.clone());
+        }
+    }
+    Ok(specs
+        .into_iter()
+        .map(|s| {
+            let mut codes = by_spec.remove(&s.id).unwrap_or_default();
+            codes.sort();
+            SpecialistRecord {
+                id: s.id,
+                office_id: s.office_id,
+                name: s.name,
+                window_label: s.window_label,
+                services: codes.into_iter().map(|(_, c)| c).collect(),
+            }
+        })
+        .collect())
+}
+
+/// Statuses whose claims still hold their time.
+const HOLDING: [&str; 4] = ["pending", "confirmed", "done", "no_show"];
+
+/// Everything the engine needs for one office, loaded table by table.
+async fn load_plans(
+    db: &impl ConnectionTrait,
+    office: &BookingOfficeRecord,
+    specialist_ids: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(OfficePlan, Vec<SpecialistPlan>), DbErr> {
+    let mut hours: [Option<LocalWindow>; 7] = [None; 7];
+    for h in office_hours::Entity::find()
+        .filter(office_hours::Column::OfficeId.eq(office.id))
+        .all(db)
+        .await?
+    {
+        if let Some(slot) = usize::try_from(h.weekday)
+            .ok()
+            .and_then(|d| hours.get_mut(d))
+        {
+            *slot = LocalWindow::parse(&h.opens, &h.closes);
+        }
+    }
+    let closed: BTreeSet<NaiveDate> = office_closure::Entity::find()
+        .filter(office_closure::Column::OfficeId.eq(office.id))
+        .filter(office_closure::Column::Day.between(from, to))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.day)
+        .collect();
+    let plan = OfficePlan {
+        timezone: office.timezone,
+        grid_minutes: office.slot_minutes,
+        hours,
+        closed,
+    };
+    let mut specs: HashMap<i32, SpecialistPlan> = specialist_ids
+        .iter()
+        .map(|id| (*id, SpecialistPlan::new(*id)))
+        .collect();
+    let ids = specialist_ids.to_vec();
+    for w in work_schedule::Entity::find()
+        .filter(work_schedule::Column::SpecialistId.is_in(ids.clone()))
+        .all(db)
+        .await?
+    {
+        let Some(day) = specs.get_mut(&w.specialist_id).and_then(|s| {
+            usize::try_from(w.weekday)
+                .ok()
+                .and_then(|d| s.week.get_mut(d))
+        }) else {
+            continue;
+        };
+        day.work = LocalWindow::parse(&w.starts, &w.ends);
+        if let (Some(a), Some(b)) = (&w.break_starts, &w.break_ends)
+            && let Some(br) = LocalWindow::parse(a, b)
+        {
+            day.breaks.push(br);
+        }
+    }
+    for w in walk_in_period::Entity::find()
+        .filter(walk_in_period::Column::SpecialistId.is_in(ids.clone()))
+        .all(db)
+        .await?
+    {
+        if let Some(day) = specs.get_mut(&w.specialist_id).and_then(|s| {
+            usize::try_from(w.weekday)
+                .ok()
+                .and_then(|d| s.week.get_mut(d))
+        }) && let Some(win) = LocalWindow::parse(&w.starts, &w.ends)
+        {
+            day.walk_in.push(win);
+        }
+    }
+    for e in specialist_exception::Entity::find()
+        .filter(specialist_exception::Column::SpecialistId.is_in(ids.clone()))
+        .filter(specialist_exception::Column::Day.between(from, to))
+        .all(db)
+        .await?
+    {
+        let (Some(s), Some(kind)) = (
+            specs.get_mut(&e.specialist_id),
+            ExceptionKind::from_code(&e.kind),
+        ) else {
+            continue;
+        };
+        let window = match (&e.starts, &e.ends) {
+            (Some(a), Some(b)) => LocalWindow::parse(a, b),
+            _ => None,
+        };
+        // An extra shift without hours adds nothing.
+        if kind == ExceptionKind::Extra && window.is_none() {
+            continue;
+        }
+        s.exceptions.push(Exception {
+            day: e.day,
+            kind,
+            window,
+        });
+    }
+    // Busy time: bookings that still hold their claims. A day's local span is at most 26 h
+    // from its UTC midnight, so a margin of two days on each side covers every zone.
+    let range_start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::days(2);
+    let range_end = to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(3);
+    for b in booking::Entity::find()
+        .filter(booking::Column::SpecialistId.is_in(ids))
+        .filter(booking::Column::StartsAt.lt(range_end))
+        .filter(booking::Column::EndsAt.gt(range_start))
+        .filter(holding_claims(now))
+        .all(db)
+        .await?
+    {
+        if let Some(s) = specs.get_mut(&b.specialist_id) {
+            s.busy.push((minute_of(b.starts_at), minute_of(b.ends_at)));
+        }
+    }
+    let mut list: Vec<SpecialistPlan> = specs.into_values().collect();
+    list.sort_by_key(|s| s.id);
+    Ok((plan, list))
+}
+
+/// Bookings whose time is still taken at `now`: live ones, holds that have not run out, and
+/// cancelled ones whose time has not yet been released.
+fn holding_claims(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(booking::Column::Status.is_in(HOLDING))
+                .add(
+                    Condition::any()
+                        .add(booking::Column::Status.ne("pending"))
+                        .add(booking::Column::HoldExpiresAt.gt(now)),
+                ),
+        )
+        .add(
+            Condition::all()
+                .add(booking::Column::Status.eq("cancelled"))
+                .add(booking::Column::ReleaseAt.gt(now)),
+        )
+}
+
+async fn active_service(db: &impl ConnectionTrait, code: &str) -> Result<ServiceRecord, AppError> {
+    match super::catalog::find_service(db, code).await? {
+        Some(s) if s.active => Ok(s),
+        _ => Err(unknown_service(code)),
+    }
+}
+
+fn channel_refused(office: &BookingOfficeRecord, service: &ServiceRecord) -> AppError {
+    let channel = office.kind.channel();
+    AppError::Invalid {
+        message: Text::new(
+            format!(
+                "Послугу «{}» не можна замовити через канал «{}».",
+                service.title.uk,
+                channel.label().uk
+            ),
+            format!(
+                "The service \"{}\" cannot be booked on the channel \"{}\".",
+                service.title.en,
+                channel.label().en
+            ),
+        ),
+        fields: vec![crate::domain::validation::FieldError::bilingual(
+            "service",
+            format!("Доступні канали: {}.", channel_list(service, Lang::Uk)),
+            format!("Available channels: {}.", channel_list(service, Lang::En)),
+        )],
+    }
+}
+
+fn channel_list(service: &ServiceRecord, lang: Lang) -> String {
+    service
+        .channels
+        .iter()
+        .map(|c| c.label().get(lang).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Specialists of the office with the skill, narrowed to one when asked.
+async fn skilled(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+    service_id: i32,
+    only: Option<i32>,
+) -> Result<Vec<i32>, AppError> {
+    let with_skill: BTreeSet<i32> = specialist_skill::Entity::find()
+        .filter(specialist_skill::Column::ServiceId.eq(service_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|k| k.specialist_id)
+        .collect();
+    let ids: Vec<i32> = specialist::Entity::find()
+        .filter(specialist::Column::OfficeId.eq(office_id))
+        .filter(specialist::Column::Active.eq(true))
+        .order_by_asc(specialist::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .filter(|id| with_skill.contains(id))
+        .collect();
+    match only {
+        None => Ok(ids),
+        Some(one) if ids.contains(&one) => Ok(vec![one]),
+        Some(_) => Err(AppError::Invalid {
+            message: Text::new(
+                "Цей спеціаліст не надає цю послугу в цьому центрі.",
+                "This specialist does not provide this service at this office.",
+            ),
+            fields: vec![crate::domain::validation::FieldError::bilingual(
+                "specialist",
+                "Оберіть іншого спеціаліста або «будь-хто».",
+                "Choose another specialist or \"any\".",
+            )],
+        }),
+    }
+}
+
+fn rules(policy: &Policy, now: DateTime<Utc>) -> Rules {
+    Rules {
+        now,
+        min_notice_minutes: policy.min_notice_minutes,
+        horizon_days: policy.horizon_days,
+    }
+}
+
+/// Free starts for a service at an office over local days `from..=to`.
+pub async fn availability(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+    service_code: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    specialist_id: Option<i32>,
+    policy: &Policy,
+) -> Result<AvailabilityRecord, AppError> {
+    let office = find_office(db, office_id)
+        .await?
+        .ok_or_else(unknown_office)?;
+    let service = active_service(db, service_code).await?;
+    if !service.has_channel(office.kind.channel()) {
+        return Err(channel_refused(&office, &service));
+    }
+    let length = service.planned_minutes(u32::from(office.slot_minutes), policy.open_ended_factor);
+    let ids = skilled(db, office.id, service.id, specialist_id).await?;
+    let now = super::now();
+    let (plan, specs) = load_plans(db, &office, &ids, from, to, now).await?;
+    let slots = free_slots(&plan, &specs, &rules(policy, now), from, to, length);
+    Ok(AvailabilityRecord {
+        office,
+        service,
+        length_minutes: length,
+        slots,
+    })
+}
+
+/// The next few free starts after a lost race, over the week from `start`'s day.
+async fn next_free(
+    db: &impl ConnectionTrait,
+    office: &BookingOfficeRecord,
+    ids: &[i32],
+    from: NaiveDate,
+    length: u32,
+    policy: &Policy,
+) -> Result<Vec<DateTime<Utc>>, DbErr> {
+    let now = super::now();
+    let to = from + Duration::days(7);
+    let (plan, specs) = load_plans(db, office, ids, from, to, now).await?;
+    Ok(
+        free_slots(&plan, &specs, &rules(policy, now), from, to, length)
+            .into_iter()
+            .take(5)
+            .map(|s| s.start)
+            .collect(),
+    )
+}
+
+/// Frees the time of holds that ran out and of cancellations whose delay has passed, for the
+/// given specialists (all when empty). Safe to run anywhere at any time: each statement only
+/// acts on rows already due, so instances racing on it do the same harmless work.
+async fn release_due(
+    db: &impl ConnectionTrait,
+    specialist_ids: &[i32],
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut expired = booking::Entity::find()
+        .filter(booking::Column::Status.eq(Status::Pending.code()))
+        .filter(booking::Column::HoldExpiresAt.lte(now));
+    let mut released = booking::Entity::find()
+        .filter(booking::Column::Status.is_in([Status::Cancelled.code(), Status::Expired.code()]))
+        .filter(booking::Column::ReleaseAt.lte(now));
+    if !specialist_ids.is_empty() {
+        expired = expired.filter(booking::Column::SpecialistId.is_in(specialist_ids.to_vec()));
+        released = released.filter(booking::Column::SpecialistId.is_in(specialist_ids.to_vec()));
+    }
+    let expired: Vec<i32> = expired.all(db).await?.into_iter().map(|b| b.id).collect();
+    let released: Vec<i32> = released.all(db).await?.into_iter().map(|b| b.id).collect();
+    let mut n = 0;
+    if !expired.is_empty() {
+        // why: the status change is the claim on the work: only rows still pending and due
+        // change, so two instances expiring the same hold change it once.
+        n += booking::Entity::update_many()
+            .col_expr(booking::Column::Status, Status::Expired.code().into())
+            .col_expr(
+                booking::Column::ReleaseAt,
+                sea_orm::sea_query::Expr::value(Some(now)),
+            )
+            .col_expr(
+                booking::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(booking::Column::Id.is_in(expired.clone()))
+            .filter(booking::Column::Status.eq(Status::Pending.code()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    let all: Vec<i32> = expired.into_iter().chain(released).collect();
+    if !all.is_empty() {
+        booking_claim::Entity::delete_many()
+            .filter(booking_claim::Column::BookingId.is_in(all))
+            .exec(db)
+            .await?;
+    }
+    Ok(n)
+}
+
+/// One pass of the hold-release worker: expires pending bookings whose hold ran out and frees
+/// time of cancellations past their delay. Returns the number of holds expired.
+pub async fn release_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let txn = begin_write(db).await?;
+    let n = release_due(&txn, &[], super::now()).await?;
+    txn.commit().await?;
+    Ok(n)
+}
+
+async fn person_check(
+    db: &impl ConnectionTrait,
+    contact: &Contact,
+    service_id: i32,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<(), BookError> {
+    let mut who = Condition::any();
+    if let Some(p) = &contact.phone_norm {
+        who = who.add(booking::Column::PhoneNorm.eq(p.clone()));
+    }
+    if let Some(e) = &contact.email_norm {
+        who = who.add(booking::Column::EmailNorm.eq(e.clone()));
+    }
+    if let Some(a) = &contact.account {
+        who = who.add(booking::Column::Account.eq(a.clone()));
+    }
+    if policy.no_show_limit > 0 {
+        let since = now - Duration::days(policy.no_show_window_days.max(0));
+        let no_shows = booking::Entity::find()
+            .filter(who.clone())
+            .filter(booking::Column::Status.eq(Status::NoShow.code()))
+            .filter(booking::Column::StartsAt.gt(since))
+            .all(db)
+            .await?
+            .len();
+        if no_shows >= policy.no_show_limit as usize {
+            return Err(BookError::Refused {
+                code: "no_show_block",
+                message: Text::new(
+                    format!(
+                        "Онлайн-запис тимчасово недоступний: {no_shows} неявки за останні {} днів. Зверніться до центру особисто або за телефоном.",
+                        policy.no_show_window_days
+                    ),
+                    format!(
+                        "Online booking is not available for now: {no_shows} missed appointments in the last {} days. Please contact the center in person or by phone.",
+                        policy.no_show_window_days
+                    ),
+                ),
+            });
+        }
+    }
+    let active = booking::Entity::find()
+        .filter(who)
+        .filter(booking::Column::EndsAt.gt(now))
+        .filter(
+            Condition::any()
+                .add(booking::Column::Status.eq(Status::Confirmed.code()))
+                .add(
+                    Condition::all()
+                        .add(booking::Column::Status.eq(Status::Pending.code()))
+                        .add(booking::Column::HoldExpiresAt.gt(now)),
+                ),
+        )
+        .all(db)
+        .await?;
+    if active.iter().any(|b| b.service_id == service_id) {
+        return Err(BookError::Refused {
+            code: "already_booked",
+            message: Text::new(
+                "У вас уже є запис на цю послугу. Скасуйте або перенесіть його.",
+                "You already have a booking for this service. Cancel or move it instead.",
+            ),
+        });
+    }
+    if policy.max_active_per_person > 0 && active.len() >= policy.max_active_per_person as usize {
+        return Err(BookError::Refused {
+            code: "too_many_bookings",
+            message: Text::new(
+                format!(
+                    "Можна мати не більше {} активних записів одночасно.",
+                    policy.max_active_per_person
+                ),
+                format!(
+                    "You can hold at most {} active bookings at a time.",
+                    policy.max_active_per_person
+                ),
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Tries to claim every minute of `[start, end)` of one specialist for `booking_id`, inside a
+/// savepoint. `Ok(false)` when another booking holds any of them.
+async fn claim(
+    txn: &sea_orm::DatabaseTransaction,
+    specialist_id: i32,
+    booking_id: i32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let rows: Vec<booking_claim::ActiveModel> = (minute_of(start)..minute_of(end))
+        .map(|minute| booking_claim::ActiveModel {
+            specialist_id: Set(specialist_id),
+            minute: Set(minute),
+            booking_id: Set(booking_id),
+        })
+        .collect();
+    let sp = txn.begin().await?;
+    match booking_claim::Entity::insert_many(rows)
+        .exec_without_returning(&sp)
+        .await
+    {
+        Ok(_) => {
+            sp.commit().await?;
+            Ok(true)
+        }
+        Err(e) if is_unique_violation(&e) => {
+            sp.rollback().await?;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Candidates for "any specialist", in the documented order: fewest live bookings that local
+/// day first (spreading the load), then the lowest id.
+async fn order_candidates(
+    db: &impl ConnectionTrait,
+    free: &[i32],
+    day_start: DateTime<Utc>,
+    day_end: DateTime<Utc>,
+) -> Result<Vec<i32>, DbErr> {
+    let mut load: HashMap<i32, usize> = HashMap::new();
+    for b in booking::Entity::find()
+        .filter(booking::Column::SpecialistId.is_in(free.to_vec()))
+        .filter(booking::Column::StartsAt.gte(day_start))
+        .filter(booking::Column::StartsAt.lt(day_end))
+        .filter(booking::Column::Status.is_in([Status::Pending.code(), Status::Confirmed.code()]))
+        .all(db)
+        .await?
+    {
+        *load.entry(b.specialist_id).or_default() += 1;
+    }
+    let mut out = free.to_vec();
+    out.sort_by_key(|id| (load.get(id).copied().unwrap_or(0), *id));
+    Ok(out)
+}
+
+fn local_day_bounds(tz: Tz, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    use chrono::TimeZone;
+    let at = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+    };
+    (at(day), at(day + Duration::days(1)))
+}
+
+fn random_code() -> String {
+    use rand::Rng;
+    let bytes: [u8; 6] = rand::rng().random();
+    crate::domain::booking::request::booking_code(bytes)
+}
+
+/// Books a time: checks the channel, the time against the schedule, the fair-access rules,
+/// then claims the specialist's minutes. The claim's primary key decides every race; a lost
+/// race answers `Taken` with the next free starts. One transaction.
+pub async fn book_slot(
+    db: &DatabaseConnection,
+    new: NewBooking,
+    policy: &Policy,
+) -> Result<BookedRecord, BookError> {
+    let txn = begin_write(db).await?;
+    let now = super::now();
+    let office = find_office(&txn, new.office_id)
+        .await?
+        .ok_or_else(unknown_office)?;
+    let service = active_service(&txn, &new.service_code).await?;
+    if !service.has_channel(office.kind.channel()) {
+        return Err(channel_refused(&office, &service).into());
+    }
+    let length = service.planned_minutes(u32::from(office.slot_minutes), policy.open_ended_factor);
+    let ids = skilled(&txn, office.id, service.id, new.specialist_id).await?;
+    let day = new.start.with_timezone(&office.timezone).date_naive();
+    release_due(&txn, &ids, now).await?;
+    let (plan, mut specs) = load_plans(&txn, &office, &ids, day, day, now).await?;
+    // Is the time on the schedule at all (ignoring other bookings)?
+    let busy: Vec<Vec<(i64, i64)>> = specs
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.busy))
+        .collect();
+    let r = rules(policy, now);
+    let on_grid = free_slots(&plan, &specs, &r, day, day, length)
+        .into_iter()
+        .any(|s| s.start == new.start);
+    if !on_grid {
+        return Err(AppError::Invalid {
+            message: Text::new(
+                "Цей час не можна забронювати: оберіть один із вільних.",
+                "This time cannot be booked: choose one of the free times.",
+            ),
+            fields: vec![crate::domain::validation::FieldError::bilingual(
+                "start",
+                "Не збігається з розкладом або правилами запису.",
+                "Does not match the schedule or the booking rules.",
+            )],
+        }
+        .into());
+    }
+    for (s, b) in specs.iter_mut().zip(busy) {
+        s.busy = b;
+    }
+    person_check(&txn, &new.contact, service.id, policy, now).await?;
+    let free: Vec<i32> = free_slots(&plan, &specs, &r, day, day, length)
+        .into_iter()
+        .find(|s| s.start == new.start)
+        .map(|s| s.specialists)
+        .unwrap_or_default();
+    let (day_start, day_end) = local_day_bounds(office.timezone, day);
+    let candidates = order_candidates(&txn, &free, day_start, day_end).await?;
+    let end = new.start + Duration::minutes(i64::from(length));
+    let pending = policy.email_confirmation && new.contact.email_norm.is_some();
+    let manage_token = crate::security::random_token();
+    let confirm_token = pending.then(crate::security::random_token);
+    let c = &new.contact;
+    for spec_id in candidates {
+        // The code is unique per office: on the rare collision, draw again.
+        let mut inserted = None;
+        for _ in 0..5 {
+            let sp = txn.begin().await?;
+            let row = booking::ActiveModel {
+                code: Set(random_code()),
+                office_id: Set(office.id),
+                service_id: Set(service.id),
+                specialist_id: Set(spec_id),
+                channel: Set(office.kind.channel().code().into()),
+                starts_at: Set(new.start),
+                ends_at: Set(end),
+                status: Set(if pending {
+                    Status::Pending
+                } else {
+                    Status::Confirmed
+                }
+                .code()
+                .into()),
+                name: Set(c.name.clone()),
+                phone: Set(c.phone.clone()),
+                email: Set(c.email.clone()),
+                account: Set(c.account.clone()),
+                phone_norm: Set(c.phone_norm.clone()),
+                email_norm: Set(c.email_norm.clone()),
+                lang: Set(c.lang.code().into()),
+                manage_token_hash: Set(crate::security::token_hash(&manage_token)),
+                confirm_token_hash: Set(confirm_token.as_deref().map(crate::security::token_hash)),
+                hold_expires_at: Set(pending.then(|| now + Duration::minutes(policy.hold_minutes))),
+                release_at: Set(None),
+                locked_until: Set(None),
+                client_ip: Set(new.client_ip.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&sp)
+            .await;
+            match row {
+                Ok(m) => {
+                    sp.commit().await?;
+                    inserted = Some(m);
+                    break;
+                }
+                Err(e) if is_unique_violation(&e) => sp.rollback().await?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let Some(row) = inserted else {
+            return Err(AppError::internal("no free booking code after 5 draws").into());
+        };
+        if claim(&txn, spec_id, row.id, new.start, end).await? {
+            // mail: booking created (pending → confirmation link with confirm_token; else confirmation with ICS)
+            let record = load_record(&txn, row).await?;
+            txn.commit().await?;
+            return Ok(BookedRecord {
+                booking: record,
+                manage_token,
+                confirm_token,
+            });
+        }
+        booking::Entity::delete_by_id(row.id).exec(&txn).await?;
+    }
+    let next = next_free(&txn, &office, &ids, day, length, policy).await?;
+    txn.rollback().await?;
+    Err(BookError::Taken { next })
+}
+
+async fn load_record(db: &impl ConnectionTrait, m: booking::Model) -> Result<BookingRecord, DbErr> {
+    let mut v = load_records(db, vec![m]).await?;
+    v.pop()
+        .ok_or_else(|| DbErr::RecordNotFound("booking".into()))
+}
+
+async fn load_records(
+    db: &impl ConnectionTrait,
+    rows: Vec<booking::Model>,
+) -> Result<Vec<BookingRecord>, DbErr> {
+    let office_ids: Vec<i32> = rows.iter().map(|b| b.office_id).collect();
+    let service_ids: Vec<i32> = rows.iter().map(|b| b.service_id).collect();
+    let spec_ids: Vec<i32> = rows.iter().map(|b| b.specialist_id).collect();
+    let offices: HashMap<i32, office::Model> = office::Entity::find()
+        .filter(office::Column::Id.is_in(office_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let services: HashMap<i32, service::Model> = service::Entity::find()
+        .filter(service::Column::Id.is_in(service_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let specs: HashMap<i32, specialist::Model> = specialist::Entity::find()
+        .filter(specialist::Column::Id.is_in(spec_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|b| {
+            let o = offices.get(&b.office_id);
+            let s = services.get(&b.service_id);
+            let p = specs.get(&b.specialist_id);
+            BookingRecord {
+                id: b.id,
+                code: b.code,
+                office_id: b.office_id,
+                office_name: o
+                    .map(|o| Text::new(o.name.clone(), o.name_en.clone()))
+                    .unwrap_or_else(|| Text::new("", "")),
+                timezone: o
+                    .and_then(|o| o.timezone.parse().ok())
+                    .unwrap_or(chrono_tz::Europe::Kyiv),
+                service_code: s.map(|s| s.code.clone()).unwrap_or_default(),
+                service_title: s
+                    .map(|s| Text::new(s.title.clone(), s.title_en.clone()))
+                    .unwrap_or_else(|| Text::new("", "")),
+                specialist_id: b.specialist_id,
+                specialist_name: p.map(|p| p.name.clone()).unwrap_or_default(),
+                window_label: p.map(|p| p.window_label.clone()).unwrap_or_default(),
+                channel: b.channel,
+                starts_at: b.starts_at,
+                ends_at: b.ends_at,
+                status: Status::from_code(&b.status).unwrap_or(Status::Cancelled),
+                name: b.name,
+                phone: b.phone,
+                email: b.email,
+                account: b.account,
+                lang: Lang::parse(&b.lang).unwrap_or_default(),
+                hold_expires_at: b.hold_expires_at,
+            }
+        })
+        .collect())
+}
+
+/// The booking behind a manage link.
+pub async fn find_by_token(
+    db: &impl ConnectionTrait,
+    manage_token: &str,
+) -> Result<Option<BookingRecord>, DbErr> {
+    let hash = crate::security::token_hash(manage_token.trim());
+    match booking::Entity::find()
+        .filter(booking::Column::ManageTokenHash.eq(hash))
+        .one(db)
+        .await?
+    {
+        Some(m) => Ok(Some(load_record(db, m).await?)),
+        None => Ok(None),
+    }
+}
+
+fn unknown_booking() -> AppError {
+    AppError::NotFound(Text::new(
+        "Запис не знайдено: перевірте посилання.",
+        "Booking not found: check the link.",
+    ))
+}
+
+fn not_active(status: Status) -> AppError {
+    AppError::Conflict(Text::new(
+        format!("Запис уже не активний ({}).", status.label().uk),
+        format!("The booking is no longer active ({}).", status.label().en),
+    ))
+}
+
+/// Confirms a pending booking with the token from its email. Confirming twice is fine.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    confirm_token: &str,
+) -> Result<BookingRecord, AppError> {
+    let txn = begin_write(db).await?;
+    let now = super::now();
+    let hash = crate::security::token_hash(confirm_token.trim());
+    let row = booking::Entity::find()
+        .filter(booking::Column::ConfirmTokenHash.eq(hash))
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_booking)?;
+    let status = Status::from_code(&row.status).unwrap_or(Status::Cancelled);
+    match status {
+        Status::Confirmed => {}
+        Status::Pending if row.hold_expires_at.is_some_and(|t| t > now) => {
+            let changed = booking::Entity::update_many()
+                .col_expr(booking::Column::Status, Status::Confirmed.code().into())
+                .col_expr(
+                    booking::Column::HoldExpiresAt,
+                    sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .col_expr(
+                    booking::Column::UpdatedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .filter(booking::Column::Id.eq(row.id))
+                .filter(booking::Column::Status.eq(Status::Pending.code()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            if changed != 1 {
+                return Err(not_active(Status::Expired));
+            }
+            // mail: booking confirmed (confirmation with ICS)
+        }
+        Status::Pending => return Err(not_active(Status::Expired)),
+        other => return Err(not_active(other)),
+    }
+    let fresh = booking::Entity::find_by_id(row.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_booking)?;
+    let rec = load_record(&txn, fresh).await?;
+    txn.commit().await?;
+    Ok(rec)
+}
+
+/// Cancels through the manage link. The time returns to availability after the configured
+/// delay (so a bot cannot cancel and re-grab a slot in one breath).
+pub async fn cancel(
+    db: &DatabaseConnection,
+    manage_token: &str,
+    policy: &Policy,
+) -> Result<BookingRecord, AppError> {
+    let txn = begin_write(db).await?;
+    let now = super::now();
+    let hash = crate::security::token_hash(manage_token.trim());
+    let row = booking::Entity::find()
+        .filter(booking::Column::ManageTokenHash.eq(hash))
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_booking)?;
+    let status = Status::from_code(&row.status).unwrap_or(Status::Cancelled);
+    if !status.is_active() {
+        return Err(not_active(status));
+    }
+    let release = now + Duration::minutes(policy.release_delay_minutes.max(0));
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Status::Cancelled.code().into())
+        .col_expr(
+            booking::Column::ReleaseAt,
+            sea_orm::sea_query::Expr::value(Some(release)),
+        )
+        .col_expr(
+            booking::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(booking::Column::Id.eq(row.id))
+        .exec(&txn)
+        .await?;
+    if policy.release_delay_minutes <= 0 {
+        booking_claim::Entity::delete_many()
+            .filter(booking_claim::Column::BookingId.eq(row.id))
+            .exec(&txn)
+            .await?;
+    }
+    // mail: booking cancelled
+    let fresh = booking::Entity::find_by_id(row.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_booking)?;
+    let rec = load_record(&txn, fresh).await?;
+    txn.commit().await?;
+    Ok(rec)
+}
+
+/// Moves a booking to another start with the same specialist or, when they are not free, any
+/// specialist of the office with the skill. The old time is freed in the same transaction.
+pub async fn reschedule(
+    db: &DatabaseConnection,
+    manage_token: &str,
+    start: DateTime<Utc>,
+    policy: &Policy,
+) -> Result<BookingRecord, BookError> {
+    let txn = begin_write(db).await?;
+    let now = super::now();
+    let hash = crate::security::token_hash(manage_token.trim());
+    let row = booking::Entity::find()
+        .filter(booking::Column::ManageTokenHash.eq(hash))
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_booking)?;
+    let status = Status::from_code(&row.status).unwrap_or(Status::Cancelled);
+    if !status.is_active()
+        || (status == Status::Pending && row.hold_expires_at.is_none_or(|t| t <= now))
+    {
+        return Err(not_active(status).into());
+    }
+    let office = find_office(&txn, row.office_id)
+        .await?
+        .ok_or_else(unknown_office)?;
+    let service = service::Entity::find_by_id(row.service_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| unknown_service(""))?;
+    let service = active_service(&txn, &service.code).await?;
+    let length = service.planned_minutes(u32::from(office.slot_minutes), policy.open_ended_factor);
+    let ids = skilled(&txn, office.id, service.id, None).await?;
+    booking_claim::Entity::delete_many()
+        .filter(booking_claim::Column::BookingId.eq(row.id))
+        .exec(&txn)
+        .await?;
+    release_due(&txn, &ids, now).await?;
+    let day = start.with_timezone(&office.timezone).date_naive();
+    // This booking's own time no longer counts as busy.
+    let (plan, mut specs) = load_plans(&txn, &office, &ids, day, day, now).await?;
+    for s in &mut specs {
+        if s.id == row.specialist_id {
+            let own = (minute_of(row.starts_at), minute_of(row.ends_at));
+            s.busy.retain(|b| *b != own);
+        }
+    }
+    let r = rules(policy, now);
+    let mut free = free_slots(&plan, &specs, &r, day, day, length)
+        .into_iter()
+        .find(|s| s.start == start)
+        .map(|s| s.specialists)
+        .unwrap_or_default();
+    if free.is_empty() {
+        let next = next_free(&txn, &office, &ids, day, length, policy).await?;
+        txn.rollback().await?;
+        return Err(BookError::Taken { next });
+    }
+    // Keep the same specialist when possible.
+    free.sort_by_key(|id| (*id != row.specialist_id, *id));
+    let end = start + Duration::minutes(i64::from(length));
+    for spec_id in free {
+        if claim(&txn, spec_id, row.id, start, end).await? {
+            booking::Entity::update_many()
+                .col_expr(booking::Column::SpecialistId, spec_id.into())
+                .col_expr(
+                    booking::Column::StartsAt,
+                    sea_orm::sea_query::Expr::value(start),
+                )
+                .col_expr(
+                    booking::Column::EndsAt,
+                    sea_orm::sea_query::Expr::value(end),
+                )
+                .col_expr(
+                    booking::Column::UpdatedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .filter(booking::Column::Id.eq(row.id))
+                .exec(&txn)
+                .await?;
+            // mail: booking rescheduled
+            let fresh = booking::Entity::find_by_id(row.id)
+                .one(&txn)
+                .await?
+                .ok_or_else(unknown_booking)?;
+            let rec = load_record(&txn, fresh).await?;
+            txn.commit().await?;
+            return Ok(rec);
+        }
+    }
+    let next = next_free(&txn, &office, &ids, day, length, policy).await?;
+    txn.rollback().await?;
+    Err(BookError::Taken { next })
+}
+
+/// The bookings of an office on a local day, by start then specialist (staff view).
+pub async fn list_office_day(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+    day: NaiveDate,
+) -> Result<Vec<BookingRecord>, AppError> {
+    let office = find_office(db, office_id)
+        .await?
+        .ok_or_else(unknown_office)?;
+    let (from, to) = local_day_bounds(office.timezone, day);
+    let rows = booking::Entity::find()
+        .filter(booking::Column::OfficeId.eq(office_id))
+        .filter(booking::Column::StartsAt.gte(from))
+        .filter(booking::Column::StartsAt.lt(to))
+        .order_by_asc(booking::Column::StartsAt)
+        .order_by_asc(booking::Column::SpecialistId)
+        .all(db)
+        .await?;
+    Ok(load_records(db, rows).await?)
+}
+
+/// Staff mark a resident who did not come. Their minutes stay claimed (the time has passed).
+pub async fn mark_no_show(
+    db: &DatabaseConnection,
+    office_id: i32,
+    id: i32,
+) -> Result<BookingRecord, AppError> {
+    let txn = begin_write(db).await?;
+    let row = booking::Entity::find_by_id(id)
+        .filter(booking::Column::OfficeId.eq(office_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_booking)?;
+    let status = Status::from_code(&row.status).unwrap_or(Status::Cancelled);
+    if status != Status::Confirmed {
+        return Err(not_active(status));
+    }
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Status::NoShow.code().into())
+        .col_expr(
+            booking::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(super::now()),
+        )
+        .filter(booking::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let fresh = booking::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_booking)?;
+    let rec = load_record(&txn, fresh).await?;
+    txn.commit().await?;
+    Ok(rec)
+}
+
+pub const DEMO_CONTACT_CENTER_CODE: &str = "kontakt-tsentr";
+
+/// Booking demo data, inside the demo's transaction: walk-in hours for the demo office's
+/// specialists, and a contact center with two operators for call-backs, so booking works
+/// on first start.
+pub async fn load_demo(txn: &impl ConnectionTrait, slot_minutes: u32) -> Result<(), DbErr> {
+    let demo = office::Entity::find()
+        .filter(office::Column::Code.eq(super::demo::DEMO_OFFICE_CODE))
+        .one(txn)
+        .await?;
+    if let Some(demo) = &demo {
+        let specs = specialist::Entity::find()
+            .filter(specialist::Column::OfficeId.eq(demo.id))
+            .all(txn)
+            .await?;
+        // The last hour of Monday to Thursday is kept for walk-in tickets.
+        for s in &specs {
+            for weekday in 0..4 {
+                walk_in_period::ActiveModel {
+                    specialist_id: Set(s.id),
+                    weekday: Set(weekday),
+                    starts: Set("16:00".into()),
+                    ends: Set("17:00".into()),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+            }
+        }
+    }
+    let cc = office::ActiveModel {
+        code: Set(DEMO_CONTACT_CENTER_CODE.into()),
+        name: Set("Контактний центр (дзвінки у зручний час)".into()),
+        name_en: Set("Contact center (call-backs at a chosen time)".into()),
+        address: Set("Телефонна лінія 1551 (демонстраційна)".into()),
+        address_en: Set("Phone line 1551 (demo)".into()),
+        timezone: Set("Europe/Kyiv".into()),
+        slot_minutes: Set(i32::try_from(slot_minutes).unwrap_or(5)),
+        walk_in_share_pct: Set(0),
+        kind: Set(OfficeKind::ContactCenter.code().into()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    for weekday in 0..5 {
+        office_hours::ActiveModel {
+            office_id: Set(cc.id),
+            weekday: Set(weekday),
+            opens: Set("08:00".into()),
+            closes: Set("20:00".into()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    let phone_services: Vec<i32> = service::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter(|s| s.channels.split(',').any(|c| c == "contact_center"))
+        .map(|s| s.id)
+        .collect();
+    for (name, window, starts, ends) in [
+        ("Оператор Ірина Ткаченко", "CC-1", "08:00", "17:00"),
+        ("Оператор Богдан Савчук", "CC-2", "11:00", "20:00"),
+    ] {
+        let s = specialist::ActiveModel {
+            office_id: Set(cc.id),
+            user_id: Set(None),
+            name: Set(name.into()),
+            window_label: Set(window.into()),
+            active: Set(true),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        for id in &phone_services {
+            specialist_skill::ActiveModel {
+                specialist_id: Set(s.id),
+                service_id: Set(*id),
+            }
+            .insert(txn)
+            .await?;
+        }
+        for weekday in 0..5 {
+            work_schedule::ActiveModel {
+                specialist_id: Set(s.id),
+                weekday: Set(weekday),
+                starts: Set(starts.into()),
+                ends: Set(ends.into()),
+                break_starts: Set(Some("13:00".into())),
+                break_ends: Set(Some("13:30".into())),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,555 @@
+//! Residents' booking pages (service → office → day → time → details → done), the manage and
+//! confirmation pages, and the staff's day list. Plain forms and links: no JavaScript needed.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Duration, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::app::AppState;
+use crate::domain::booking::OfficeKind;
+use crate::domain::booking::request::parse_contact;
+use crate::domain::catalog::Channel;
+use crate::error::{AppError, AppResult};
+use crate::store;
+use crate::store::booking::{BookError, BookingRecord, NewBooking};
+use crate::web::api::booking::parse_start;
+use crate::web::auth::Staff;
+use crate::web::context::{RequestContext, check_csrf};
+use crate::web::i18n::Tr;
+
+struct ServiceView {
+    code: String,
+    title: String,
+    duration: String,
+    visit: bool,
+    callback: bool,
+    online: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "booking/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    services: Vec<ServiceView>,
+}
+
+async fn index(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
+    let today = super::home::today();
+    let services = store::catalog::list_services(&state.db, false)
+        .await?
+        .into_iter()
+        .map(|s| ServiceView {
+            visit: s.has_channel(Channel::Visit),
+            callback: s.has_channel(Channel::ContactCenter),
+            online: s.has_channel(Channel::Website).then(|| {
+                // why: where no calculator under the service's own rules exists, the home page
+                // (with the center's website) is the answer.
+                crate::domain::rules::jurisdiction::online_answer(&s.code, &state.rules, today)
+                    .and_then(crate::domain::rules::jurisdiction::OnlineAnswer::href)
+                    .unwrap_or("/")
+                    .to_string()
+            }),
+            duration: s.duration.display(ctx.lang),
+            title: t.pick(&s.title).to_string(),
+            code: s.code,
+        })
+        .collect();
+    render(&IndexPage {
+        chrome: Chrome::new(&ctx, staff.as_ref()),
+        services,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct TimesQuery {
+    service: String,
+    channel: Option<String>,
+    office: Option<i32>,
+    day: Option<String>,
+}
+
+struct Link {
+    href: String,
+    label: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "booking/times.html")]
+struct TimesPage {
+    chrome: Chrome,
+    service: String,
+    offices: Vec<Link>,
+    days: Vec<Link>,
+    times: Vec<Link>,
+    notice: Option<String>,
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+async fn times(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Query(q): Query<TimesQuery>,
+) -> AppResult<Response> {
+    times_page(&state, &ctx, staff.as_ref(), q, None).await
+}
+
+async fn times_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    staff: Option<&Staff>,
+    q: TimesQuery,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
+    let service = store::catalog::find_service(&state.db, q.service.trim())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let kind = match q.channel.as_deref() {
+        Some("contact_center") => OfficeKind::ContactCenter,
+        _ => OfficeKind::Office,
+    };
+    let offices: Vec<_> = store::booking::list_offices(&state.db)
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == kind)
+        .collect();
+    let office = q
+        .office
+        .and_then(|id| offices.iter().find(|o| o.id == id))
+        .or_else(|| (offices.len() == 1).then(|| &offices[0]));
+    let base = format!(
+        "/booking/times?service={}&channel={}",
+        enc(&service.code),
+        kind.channel().code()
+    );
+    let office_links = offices
+        .iter()
+        .map(|o| Link {
+            href: format!("{base}&office={}", o.id),
+            label: t.pick(&o.name).to_string(),
+            current: office.is_some_and(|x| x.id == o.id),
+        })
+        .collect();
+    let (mut days, mut times) = (Vec::new(), Vec::new());
+    if let Some(office) = office {
+        let policy = state.config.booking_policy();
+        let today = Utc::now().with_timezone(&office.timezone).date_naive();
+        let to = today + Duration::days(policy.horizon_days.clamp(0, 31));
+        let a = store::booking::availability(
+            &state.db,
+            office.id,
+            &service.code,
+            today,
+            to,
+            None,
+            &policy,
+        )
+        .await?;
+        let tz = office.timezone;
+        let mut day_list: Vec<NaiveDate> = a
+            .slots
+            .iter()
+            .map(|s| s.start.with_timezone(&tz).date_naive())
+            .collect();
+        day_list.dedup();
+        let chosen = q
+            .day
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .filter(|d| day_list.contains(d))
+            .or_else(|| day_list.first().copied());
+        days = day_list
+            .iter()
+            .map(|d| Link {
+                href: format!("{base}&office={}&day={d}", office.id),
+                label: d.format("%d.%m (%a)").to_string(),
+                current: Some(*d) == chosen,
+            })
+            .collect();
+        times = a
+            .slots
+            .iter()
+            .filter(|s| Some(s.start.with_timezone(&tz).date_naive()) == chosen)
+            .map(|s| {
+                let start = s.start.with_timezone(&tz);
+                Link {
+                    href: format!(
+                        "/booking/details?office={}&service={}&start={}",
+                        office.id,
+                        enc(&service.code),
+                        enc(&start.to_rfc3339())
+                    ),
+                    label: start.format("%H:%M").to_string(),
+                    current: false,
+                }
+            })
+            .collect();
+    }
+    let mut resp = render(&TimesPage {
+        chrome: Chrome::new(ctx, staff),
+        service: t.pick(&service.title).to_string(),
+        offices: office_links,
+        days,
+        times,
+        notice: notice.clone(),
+    })?;
+    if notice.is_some() {
+        *resp.status_mut() = StatusCode::CONFLICT;
+    }
+    Ok(resp)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DetailsForm {
+    #[serde(default)]
+    csrf: String,
+    office: i32,
+    service: String,
+    start: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    account: String,
+}
+
+#[derive(Template)]
+#[template(path = "booking/details.html")]
+struct DetailsPage {
+    chrome: Chrome,
+    form: DetailsForm,
+    when: String,
+    service: String,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DetailsQuery {
+    office: i32,
+    service: String,
+    start: String,
+}
+
+async fn details_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    staff: Option<&Staff>,
+    form: DetailsForm,
+    errors: Vec<String>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
+    let service = store::catalog::find_service(&state.db, form.service.trim())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let office = store::booking::find_office(&state.db, form.office)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let start = parse_start("start", &form.start).map_err(|e| AppError::invalid_fields(vec![e]))?;
+    let when = format!(
+        "{}, {}",
+        start
+            .with_timezone(&office.timezone)
+            .format("%d.%m.%Y %H:%M"),
+        t.pick(&office.name)
+    );
+    let failed = !errors.is_empty();
+    let mut resp = render(&DetailsPage {
+        chrome: Chrome::new(ctx, staff),
+        form,
+        when,
+        service: t.pick(&service.title).to_string(),
+        errors,
+    })?;
+    if failed {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+async fn details(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Query(q): Query<DetailsQuery>,
+) -> AppResult<Response> {
+    let form = DetailsForm {
+        office: q.office,
+        service: q.service,
+        start: q.start,
+        ..Default::default()
+    };
+    details_page(&state, &ctx, staff.as_ref(), form, Vec::new()).await
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Form(form): Form<DetailsForm>,
+) -> AppResult<Response> {
+    check_csrf(&ctx, &form.csrf)?;
+    let start = parse_start("start", &form.start).map_err(|e| AppError::invalid_fields(vec![e]))?;
+    let contact = match parse_contact(
+        &form.name,
+        Some(&form.phone),
+        Some(&form.email),
+        Some(&form.account),
+        Some(ctx.lang.code()),
+    ) {
+        Ok(c) => c,
+        Err(errs) => {
+            let msgs = errs
+                .iter()
+                .map(|e| e.message.get(ctx.lang).to_string())
+                .collect();
+            return details_page(&state, &ctx, staff.as_ref(), form, msgs).await;
+        }
+    };
+    let policy = state.config.booking_policy();
+    let new = NewBooking {
+        office_id: form.office,
+        service_code: form.service.trim().to_string(),
+        start,
+        specialist_id: None,
+        contact,
+        client_ip: None,
+    };
+    match store::booking::book_slot(&state.db, new, &policy).await {
+        Ok(b) => Ok(Redirect::to(&format!("/booking/manage/{}", b.manage_token)).into_response()),
+        Err(BookError::Taken { .. }) => {
+            let q = TimesQuery {
+                service: form.service.clone(),
+                channel: None,
+                office: Some(form.office),
+                day: None,
+            };
+            let q = match store::booking::find_office(&state.db, form.office).await? {
+                Some(o) => TimesQuery {
+                    channel: Some(o.kind.channel().code().to_string()),
+                    ..q
+                },
+                None => q,
+            };
+            let notice = Tr(ctx.lang).get("booking.time_taken");
+            times_page(&state, &ctx, staff.as_ref(), q, Some(notice)).await
+        }
+        Err(BookError::Refused { message, .. }) => {
+            let msg = message.get(ctx.lang).to_string();
+            let mut resp = details_page(&state, &ctx, staff.as_ref(), form, vec![msg]).await?;
+            *resp.status_mut() = StatusCode::CONFLICT;
+            Ok(resp)
+        }
+        Err(BookError::Other(e)) => Err(e),
+    }
+}
+
+struct BookingView {
+    code: String,
+    status: String,
+    active: bool,
+    when: String,
+    office: String,
+    service: String,
+    specialist: String,
+}
+
+fn view(t: Tr, b: &BookingRecord) -> BookingView {
+    let tz = b.timezone;
+    BookingView {
+        code: b.code.clone(),
+        status: t.pick(&b.status.label()).to_string(),
+        active: b.status.is_active(),
+        when: format!(
+            "{}–{}",
+            b.starts_at.with_timezone(&tz).format("%d.%m.%Y %H:%M"),
+            b.ends_at.with_timezone(&tz).format("%H:%M")
+        ),
+        office: t.pick(&b.office_name).to_string(),
+        service: t.pick(&b.service_title).to_string(),
+        specialist: format!("{}, {}", b.specialist_name, b.window_label),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "booking/manage.html")]
+struct ManagePage {
+    chrome: Chrome,
+    b: BookingView,
+    token: String,
+}
+
+async fn manage(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let b = store::booking::find_by_token(&state.db, &token)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    render(&ManagePage {
+        chrome: Chrome::new(&ctx, staff.as_ref()),
+        b: view(Tr(ctx.lang), &b),
+        token,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    check_csrf(&ctx, &form.csrf)?;
+    let policy = state.config.booking_policy();
+    store::booking::cancel(&state.db, &token, &policy).await?;
+    Ok(Redirect::to(&format!("/booking/manage/{token}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "booking/confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    token: String,
+    done: Option<BookingView>,
+}
+
+/// why: a GET only shows a button; mail scanners that open links must not confirm bookings.
+async fn confirm_form(
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    render(&ConfirmPage {
+        chrome: Chrome::new(&ctx, staff.as_ref()),
+        token,
+        done: None,
+    })
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> AppResult<Response> {
+    check_csrf(&ctx, &form.csrf)?;
+    let b = store::booking::confirm(&state.db, &token).await?;
+    render(&ConfirmPage {
+        chrome: Chrome::new(&ctx, staff.as_ref()),
+        token,
+        done: Some(view(Tr(ctx.lang), &b)),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct StaffQuery {
+    office: Option<i32>,
+    date: Option<String>,
+}
+
+struct StaffRow {
+    b: BookingView,
+    resident: String,
+}
+
+#[derive(Template)]
+#[template(path = "booking/staff.html")]
+struct StaffPage {
+    chrome: Chrome,
+    offices: Vec<Link>,
+    date: String,
+    rows: Vec<StaffRow>,
+}
+
+async fn staff_day(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    Query(q): Query<StaffQuery>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
+    let offices = store::booking::list_offices(&state.db).await?;
+    let office = q
+        .office
+        .and_then(|id| offices.iter().find(|o| o.id == id))
+        .or(offices.first())
+        .ok_or_else(AppError::not_found)?;
+    let date = q
+        .date
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| Utc::now().with_timezone(&office.timezone).date_naive());
+    let rows = store::booking::list_office_day(&state.db, office.id, date)
+        .await?
+        .iter()
+        .map(|b| StaffRow {
+            b: view(t, b),
+            resident: [
+                Some(b.name.clone()),
+                b.phone.clone(),
+                b.email.clone(),
+                b.account.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+        })
+        .collect();
+    let office_id = office.id;
+    render(&StaffPage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        offices: offices
+            .iter()
+            .map(|o| Link {
+                href: o.id.to_string(),
+                label: t.pick(&o.name).to_string(),
+                current: o.id == office_id,
+            })
+            .collect(),
+        date: date.to_string(),
+        rows,
+    })
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/booking/", get(index))
+        .route(
+            "/booking",
+            get(|| async { Redirect::permanent("/booking/") }),
+        )
+        .route("/booking/times", get(times))
+        .route("/booking/details", get(details).post(submit))
+        .route("/booking/manage/{token}", get(manage))
+        .route("/booking/manage/{token}/cancel", post(cancel))
+        .route("/booking/confirm/{token}", get(confirm_form).post(confirm))
+        .route("/booking/staff", get(staff_day))
+}
