@@ -186,6 +186,38 @@ mod tests {
         assert_eq!(a.url("missing.css"), "/static/missing.css");
     }
 
+    /// A block left open swallows every rule after it: a merge once left `@media print {`
+    /// unclosed, and the rest of the stylesheet applied only on paper.
+    #[test]
+    fn every_stylesheet_closes_its_blocks() {
+        let a = Assets::embedded();
+        let sheets: Vec<_> = a.files.keys().filter(|k| k.ends_with(".css")).collect();
+        assert!(sheets.len() >= 2, "{sheets:?}");
+        for name in sheets {
+            let text = String::from_utf8_lossy(&a.files[name].bytes).into_owned();
+            let mut depth = 0i32;
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("/*") {
+                depth = braces(&rest[..start], depth, name);
+                rest = rest[start..].split_once("*/").map_or("", |(_, after)| after);
+            }
+            depth = braces(rest, depth, name);
+            assert_eq!(depth, 0, "{name}: a block is left open");
+        }
+    }
+
+    fn braces(text: &str, mut depth: i32, name: &str) -> i32 {
+        for c in text.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            assert!(depth >= 0, "{name}: a block is closed twice");
+        }
+        depth
+    }
+
     #[test]
     fn a_folder_overrides_and_changes_the_hash() {
         let dir = std::env::temp_dir().join(format!("cherga-assets-{}", std::process::id()));
