@@ -218,6 +218,29 @@ mod tests {
         depth
     }
 
+    /// A plain `/static/…` link is served `no-cache` and misses a changed file's new hash:
+    /// every template names its assets through `chrome.asset`.
+    #[test]
+    fn templates_link_assets_by_their_hashed_url() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    for (n, line) in text.lines().enumerate() {
+                        if line.contains("\"/static/") {
+                            found.push(format!("{}:{}", path.display(), n + 1));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"), &mut found);
+        assert!(found.is_empty(), "unhashed asset links: {found:?}");
+    }
+
     #[test]
     fn a_folder_overrides_and_changes_the_hash() {
         let dir = std::env::temp_dir().join(format!("cherga-assets-{}", std::process::id()));
