@@ -20,8 +20,6 @@ pub struct AppState {
     pub board: Arc<crate::events::Hub>,
     /// Anonymous kiosk tickets per address (queue area).
     pub kiosk_limit: Arc<crate::web::api::queue::IpLimiter>,
-    /// The center's public contacts, read once and replaced on edit.
-    pub center: Arc<store::center::CenterCache>,
     /// Password hashing off the async workers, with a bound on the work in flight.
     pub hashing: Arc<crate::security::HashPool>,
     /// Sign-in locks this instance has seen (the `login_throttle` table is the truth).
@@ -115,7 +113,6 @@ pub fn state(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) -> 
         db,
         config: Arc::new(config),
         rules: Arc::new(rules),
-        center: Arc::default(),
         hashing: Arc::new(crate::security::HashPool::for_this_machine()),
         login_locks: Arc::default(),
         caches: Arc::new(store::cache::Caches::default()),

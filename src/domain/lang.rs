@@ -30,7 +30,9 @@ impl Lang {
 }
 
 /// Text in both languages.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct Text {
     pub uk: String,
     pub en: String,

@@ -9,8 +9,8 @@
 //! needs a connection of its own outside sea-orm's pool. The instance that made the edit also
 //! drops its copy at once (`invalidate`), so its own next page shows the edit.
 //!
-//! Another piece of read-mostly data (the center's contacts, say) joins by adding a
-//! `Versioned<…>` field to `Caches` and calling `bump_version` in its edits.
+//! Another piece of read-mostly data joins by adding a `Versioned<…>` field to `Caches` and
+//! calling `bump_version` in its edits.
 
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -30,17 +30,31 @@ pub struct Caches {
     /// Offices with their hours, for the home page. Whatever edits offices must call
     /// `bump_version(txn, OFFICES)` in its transaction.
     pub offices: Versioned<Vec<super::offices::OfficeRecord>>,
+    /// The center's public contacts (`store::center`); saving them and a catalog import bump
+    /// `CENTER`.
+    pub center: Versioned<crate::domain::staff::center::CenterContacts>,
 }
 
 /// The version name of the offices' cache.
 pub const OFFICES: &str = "offices";
+/// The version name of the center's contacts.
+pub const CENTER: &str = "center";
 
 impl Default for Caches {
     fn default() -> Self {
         Caches {
             catalog: Versioned::new(super::catalog::CACHE_NAME),
             offices: Versioned::new(OFFICES),
+            center: Versioned::new(CENTER),
         }
+    }
+}
+
+impl Caches {
+    /// After a catalog import in this instance: it replaces the services and the `[center]`.
+    pub fn catalog_imported(&self) {
+        self.catalog.invalidate();
+        self.center.invalidate();
     }
 }
 

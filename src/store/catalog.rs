@@ -353,6 +353,8 @@ pub async fn import(db: &DatabaseConnection, catalog: &Catalog) -> Result<Import
         serde_json::to_string(&catalog.center).map_err(|e| DbErr::Custom(e.to_string()))?;
     settings::put(&txn, CENTER_KEY, &center).await?;
     cache::bump_version(&txn, CACHE_NAME).await?;
+    // why: until the admin saves contacts of their own, the home page shows the file's `[center]`.
+    cache::bump_version(&txn, cache::CENTER).await?;
     txn.commit().await?;
     Ok(report)
 }

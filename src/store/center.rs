@@ -1,10 +1,11 @@
 //! The center's public contacts, kept in `setting` under `center.contacts` (JSON) and cached
 //! in memory so the home page makes no query for them.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 
+use super::cache::{self, Caches};
 use super::settings;
 use crate::domain::staff::center::CenterContacts;
 
@@ -29,40 +30,31 @@ pub async fn find_contacts(db: &impl ConnectionTrait) -> Result<CenterContacts, 
 
 pub async fn save_contacts(db: &impl ConnectionTrait, c: &CenterContacts) -> Result<(), DbErr> {
     let json = serde_json::to_string(c).map_err(|e| DbErr::Custom(e.to_string()))?;
-    settings::put(db, CONTACTS_KEY, &json).await
+    settings::put(db, CONTACTS_KEY, &json).await?;
+    cache::bump_version(db, cache::CENTER).await
 }
 
-/// The contacts as this instance last read or wrote them.
-///
-/// why: read once, replaced on edit; another instance's edit shows here after a restart.
-#[derive(Debug, Default)]
-pub struct CenterCache {
-    current: RwLock<Option<Arc<CenterContacts>>>,
+/// The contacts, from the in-memory copy while it is current (`store::cache`): another
+/// instance's edit or a catalog import shows within a second.
+pub async fn cached(
+    caches: &Caches,
+    db: &DatabaseConnection,
+) -> Result<Arc<CenterContacts>, DbErr> {
+    caches
+        .center
+        .get(db, |db| async move { find_contacts(&db).await })
+        .await
 }
 
-impl CenterCache {
-    pub async fn get(&self, db: &impl ConnectionTrait) -> Result<Arc<CenterContacts>, DbErr> {
-        if let Some(c) = self.current.read().ok().and_then(|g| g.clone()) {
-            return Ok(c);
-        }
-        let c = Arc::new(find_contacts(db).await?);
-        if let Ok(mut g) = self.current.write() {
-            *g = Some(c.clone());
-        }
-        Ok(c)
-    }
-
-    /// Saves to the database, then replaces the cached copy.
-    pub async fn save(
-        &self,
-        db: &impl ConnectionTrait,
-        c: CenterContacts,
-    ) -> Result<Arc<CenterContacts>, DbErr> {
-        save_contacts(db, &c).await?;
-        let c = Arc::new(c);
-        if let Ok(mut g) = self.current.write() {
-            *g = Some(c.clone());
-        }
-        Ok(c)
-    }
+/// Saves the contacts for every instance, and drops this instance's copy at once.
+pub async fn save(
+    caches: &Caches,
+    db: &DatabaseConnection,
+    c: &CenterContacts,
+) -> Result<Arc<CenterContacts>, DbErr> {
+    let txn = db.begin().await?;
+    save_contacts(&txn, c).await?;
+    txn.commit().await?;
+    caches.center.invalidate();
+    cached(caches, db).await
 }

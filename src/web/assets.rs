@@ -199,7 +199,9 @@ mod tests {
             let mut rest = text.as_str();
             while let Some(start) = rest.find("/*") {
                 depth = braces(&rest[..start], depth, name);
-                rest = rest[start..].split_once("*/").map_or("", |(_, after)| after);
+                rest = rest[start..]
+                    .split_once("*/")
+                    .map_or("", |(_, after)| after);
             }
             depth = braces(rest, depth, name);
             assert_eq!(depth, 0, "{name}: a block is left open");
@@ -237,7 +239,10 @@ mod tests {
             }
         }
         let mut found = Vec::new();
-        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"), &mut found);
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+            &mut found,
+        );
         assert!(found.is_empty(), "unhashed asset links: {found:?}");
     }
 

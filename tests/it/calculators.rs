@@ -946,6 +946,11 @@ async fn catalog_links_a_calculator_only_under_the_rules_it_names(backend: Backe
         absence.contains("/calculators/temporary-absence"),
         "{absence}"
     );
+    // A service with a website channel and a calculator offers "Порахувати онлайн" once.
+    for code in ["temporary-absence-recalculation", "heat-metering-info"] {
+        let section = service_section(&r.body, code);
+        assert_eq!(section.matches("Порахувати онлайн").count(), 1, "{section}");
+    }
     let r = app.get_with("/?lang=en", &[("accept", "text/html")]).await;
     let towel = service_section(&r.body, "towel-rail-hot-water-tariff");
     assert!(towel.contains("not available yet"), "{towel}");
@@ -990,5 +995,51 @@ async fn pages_and_results_say_whose_rules() {
     let result = &r.body[r.body.find("id=\"result\"").expect("a result")..];
     assert!(result.contains("class=\"jurisdiction\""), "{result}");
     assert!(result.contains("Це не право України"), "{result}");
+
+    // The API says it too: each result, and each rule set with its jurisdiction in fields.
+    let r = app
+        .json(Method::POST, HOT_WATER, &worked_example(), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rules = &r.json()["rules"];
+    assert!(
+        rules["en"].as_str().unwrap().contains("not Ukrainian law"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .json(
+            Method::POST,
+            ABSENCE,
+            &absence("2024-05-01", "2024-05-31"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.json()["rules"]["uk"]
+            .as_str()
+            .unwrap()
+            .contains("Запоріжжя"),
+        "{}",
+        r.body
+    );
+    let r = app.get("/api/v1/rule-sets/ru-354").await;
+    let j = &r.json()["jurisdiction"];
+    assert_eq!(
+        (j["country"].as_str(), j["status"].as_str()),
+        (Some("RU"), Some("foreign")),
+        "{}",
+        r.body
+    );
+    let r = app.get("/api/v1/rule-sets/ua-zaporizhzhia-2023").await;
+    let j = &r.json()["jurisdiction"];
+    assert_eq!(
+        (j["country"].as_str(), j["status"].as_str()),
+        (Some("UA"), Some("in_force")),
+        "{}",
+        r.body
+    );
+    assert_eq!(j["city"]["uk"], "Запоріжжя", "{}", r.body);
     app.finish().await;
 }

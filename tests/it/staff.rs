@@ -634,6 +634,18 @@ async fn center_contacts_are_edited_and_shown(backend: Backend) {
     let still = cherga::store::center::find_contacts(&app.db).await.unwrap();
     assert_eq!(still.address.uk, "вул. Лаврська, 5");
 
+    // Another instance (its own caches, the same database) saves: seen here within a second.
+    let mut moved = still.clone();
+    moved.address.uk = "вул. Лаврська, 7".into();
+    let other = cherga::store::cache::Caches::default();
+    cherga::store::center::save(&other, &app.db, &moved)
+        .await
+        .unwrap();
+    tokio::time::sleep(cherga::store::cache::CHECK_EVERY + std::time::Duration::from_millis(200))
+        .await;
+    let home = app.get("/").await;
+    assert!(home.body.contains("вул. Лаврська, 7"), "{}", home.body);
+
     // The API is described in the one OpenAPI document.
     let doc = app.get("/api/openapi.json").await.json();
     for path in [

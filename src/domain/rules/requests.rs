@@ -127,6 +127,8 @@ pub struct PremiseRequest {
 pub struct HotWaterResponse {
     pub rule_set: String,
     pub version: u32,
+    /// Whose rules these are: country, city, document, in force, legal status.
+    pub rules: Text,
     pub charge: String,
     pub total: String,
     pub lines: Vec<HotWaterLineResponse>,
@@ -144,6 +146,8 @@ pub struct HotWaterLineResponse {
 pub struct AbsenceResponse {
     pub rule_set: String,
     pub version: u32,
+    /// Whose rules these are: country, city, document, in force, legal status.
+    pub rules: Text,
     pub eligible: bool,
     pub reasons: Vec<Text>,
     pub counted_days: u32,
@@ -165,6 +169,8 @@ pub struct AbsenceLineResponse {
 pub struct HeatResponse {
     pub rule_set: String,
     pub version: u32,
+    /// Whose rules these are: country, city, document, in force, legal status.
+    pub rules: Text,
     pub common_share: String,
     pub premises: Vec<PremiseHeatResponse>,
     pub total_gcal: String,
@@ -185,6 +191,7 @@ impl From<HotWaterResult> for HotWaterResponse {
         HotWaterResponse {
             rule_set: r.rule_set,
             version: r.version,
+            rules: Text::default(),
             charge: r.charge.to_string(),
             total: r.total.to_string(),
             lines: r
@@ -206,6 +213,7 @@ impl From<AbsenceResult> for AbsenceResponse {
         AbsenceResponse {
             rule_set: r.rule_set,
             version: r.version,
+            rules: Text::default(),
             eligible: r.eligible,
             reasons: r.reasons,
             counted_days: r.counted_days,
@@ -230,6 +238,7 @@ fn heat_response(r: HeatResult, dp: u32) -> HeatResponse {
     HeatResponse {
         rule_set: r.rule_set,
         version: r.version,
+        rules: Text::default(),
         common_share: r.common_share.normalize().to_string(),
         premises: r
             .premises
@@ -255,7 +264,10 @@ pub fn calculate_hot_water(
     registry: &RuleSetRegistry,
 ) -> Result<HotWaterResponse, Vec<FieldError>> {
     let v = request.validate(registry)?;
-    hot_water::calculate(v.rule_set, &v.input).map(HotWaterResponse::from)
+    hot_water::calculate(v.rule_set, &v.input).map(|r| HotWaterResponse {
+        rules: v.rule_set.jurisdiction.whose(),
+        ..r.into()
+    })
 }
 
 /// Temporary absence of residents.
@@ -264,7 +276,10 @@ pub fn calculate_absence(
     registry: &RuleSetRegistry,
 ) -> Result<AbsenceResponse, Vec<FieldError>> {
     let v = request.validate(registry)?;
-    absence::calculate(v.rule_set, &v.input).map(AbsenceResponse::from)
+    absence::calculate(v.rule_set, &v.input).map(|r| AbsenceResponse {
+        rules: v.rule_set.jurisdiction.whose(),
+        ..r.into()
+    })
 }
 
 /// Heat allocation by a building heat meter.
@@ -274,7 +289,10 @@ pub fn calculate_heat(
 ) -> Result<HeatResponse, Vec<FieldError>> {
     let v = request.validate(registry)?;
     let dp = v.rule_set.heat.quantity_decimals;
-    heat::calculate(v.rule_set, &v.input).map(|r| heat_response(r, dp))
+    heat::calculate(v.rule_set, &v.input).map(|r| HeatResponse {
+        rules: v.rule_set.jurisdiction.whose(),
+        ..heat_response(r, dp)
+    })
 }
 
 // ---- field parsing ---------------------------------------------------------------------------------

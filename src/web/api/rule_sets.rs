@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::domain::lang::Text;
 use crate::domain::rules::RuleSet;
 use crate::domain::rules::grounds::Need;
+use crate::domain::rules::jurisdiction::{Jurisdiction, LegalStatus};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,11 +32,31 @@ pub struct GroundDto {
     pub documents: Vec<DocumentDto>,
 }
 
+/// Whose rules these are.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JurisdictionDto {
+    /// ISO 3166 code: `UA`, `RU`.
+    pub country: String,
+    pub country_name: Text,
+    /// The city whose act it is; null for a national act.
+    pub city: Option<Text>,
+    /// The document's stable id, as catalog services name it: `ua-kmu-630`.
+    pub document_id: String,
+    pub document: Text,
+    pub in_force_from: chrono::NaiveDate,
+    pub in_force_to: Option<chrono::NaiveDate>,
+    /// `in_force`, `repealed`, or `foreign` (another country's law, for comparison only).
+    pub status: String,
+    /// The same in one line, as pages show it.
+    pub summary: Text,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RuleSetDto {
     pub id: String,
     pub version: u32,
     pub title: Text,
+    pub jurisdiction: JurisdictionDto,
     pub timezone: String,
     /// The calculators this rule set drives.
     pub calculators: Vec<String>,
@@ -54,6 +75,25 @@ fn need_code(n: Need) -> &'static str {
     }
 }
 
+fn jurisdiction_dto(j: &Jurisdiction) -> JurisdictionDto {
+    JurisdictionDto {
+        country: j.country.clone(),
+        country_name: j.country_name.clone(),
+        city: j.city.clone(),
+        document_id: j.document_id.clone(),
+        document: j.document.clone(),
+        in_force_from: j.in_force_from,
+        in_force_to: j.in_force_to,
+        status: match j.status {
+            LegalStatus::InForce => "in_force",
+            LegalStatus::Repealed => "repealed",
+            LegalStatus::Foreign => "foreign",
+        }
+        .into(),
+        summary: j.whose(),
+    }
+}
+
 pub fn to_dto(r: &RuleSet) -> RuleSetDto {
     let docs = &r.absence.documents;
     let mut calculators = vec!["temporary-absence".to_string()];
@@ -65,6 +105,7 @@ pub fn to_dto(r: &RuleSet) -> RuleSetDto {
         id: r.id.clone(),
         version: r.version,
         title: r.title.clone(),
+        jurisdiction: jurisdiction_dto(&r.jurisdiction),
         timezone: r.timezone.name().to_string(),
         calculators,
         absence_more_than_days: r.absence.eligible_more_than_days,

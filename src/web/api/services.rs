@@ -173,7 +173,7 @@ pub async fn import(
         return Ok(Json(plan).into_response());
     }
     let report = store::catalog::import(&state.db, &parsed).await?;
-    state.caches.catalog.invalidate();
+    state.caches.catalog_imported();
     Ok(Json(report).into_response())
 }
 

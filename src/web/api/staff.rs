@@ -307,7 +307,9 @@ pub async fn change_own_password(
 #[utoipa::path(get, path = "/api/v1/center", tag = "staff",
     responses((status = 200, body = CenterDto)))]
 pub async fn center(State(state): State<AppState>) -> AppResult<Json<CenterDto>> {
-    Ok(Json(center_dto(&*state.center.get(&state.db).await?)))
+    Ok(Json(center_dto(
+        &*store::center::cached(&state.caches, &state.db).await?,
+    )))
 }
 
 /// Replaces the center's public contacts.
@@ -331,6 +333,6 @@ pub async fn update_center(
         hours_en: &body.hours_en,
     })
     .map_err(AppError::invalid_fields)?;
-    let saved = state.center.save(&state.db, contacts).await?;
+    let saved = store::center::save(&state.caches, &state.db, &contacts).await?;
     Ok(Json(center_dto(&saved)))
 }

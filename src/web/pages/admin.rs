@@ -330,7 +330,7 @@ pub async fn import(
         return Ok(resp);
     }
     let r = store::catalog::import(&state.db, &parsed).await?;
-    state.caches.catalog.invalidate();
+    state.caches.catalog_imported();
     let notice = t
         .get("catalog.import_done")
         .replace("{categories}", &r.categories.to_string())

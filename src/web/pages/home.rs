@@ -171,7 +171,7 @@ pub async fn page(
     let t = Tr(ctx.lang);
     let query = SearchQuery::parse(&q);
     let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
-    let center = state.center.get(&state.db).await?;
+    let center = store::center::cached(&state.caches, &state.db).await?;
     let day = today();
     let cached = if query.is_empty() {
         RENDERED.lock().ok().and_then(|r| {

@@ -89,7 +89,8 @@ impl Session {
 }
 
 /// For every table in the result: the header's column count and each body or footer row's cell
-/// count (colspans counted), as "path: header N, row i M" for every row that differs.
+/// count (colspans counted), as "path: header N, row i M" for every row that differs, and every
+/// column heading that does not start with a capital letter.
 const MISALIGNED_ROWS: &str = r#"
 const out = [];
 const tables = document.querySelectorAll('.calc-result table');
@@ -98,6 +99,11 @@ tables.forEach((t, ti) => {
   const head = t.tHead ? width(t.tHead.rows[0]) : 0;
   const rows = Array.from(t.querySelectorAll('tbody tr, tfoot tr'));
   rows.forEach((r, i) => { if (width(r) !== head) out.push(`table ${ti}: header ${head}, row ${i} ${width(r)}`); });
+  // Column headings start with a capital letter, as headings do (some were lower-case).
+  if (t.tHead) Array.from(t.tHead.rows[0].cells).forEach(c => {
+    const first = c.textContent.trim().charAt(0);
+    if (first !== first.toLocaleUpperCase()) out.push(`table ${ti}: heading "${c.textContent.trim()}"`);
+  });
 });
 return [tables.length, out];
 "#;

@@ -11,6 +11,7 @@ use super::with_status;
 use crate::app::AppState;
 use crate::domain::staff::center::{ContactsInput, validate_contacts};
 use crate::error::AppResult;
+use crate::store;
 use crate::web::auth::{Admin, Staff};
 use crate::web::context::{RequestContext, check_csrf};
 use crate::web::i18n::Tr;
@@ -124,7 +125,7 @@ pub async fn form(
     ctx: RequestContext,
     Admin(staff): Admin,
 ) -> AppResult<Response> {
-    let c = state.center.get(&state.db).await?;
+    let c = store::center::cached(&state.caches, &state.db).await?;
     render(&page(
         &ctx,
         &staff,
@@ -163,7 +164,7 @@ pub async fn save(
     };
     match validate_contacts(&input) {
         Ok(contacts) => {
-            state.center.save(&state.db, contacts).await?;
+            store::center::save(&state.caches, &state.db, &contacts).await?;
             let mut p = page(&ctx, &staff, &input);
             p.notice = Some(Tr(ctx.lang).get("staff.saved"));
             render(&p)
