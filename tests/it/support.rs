@@ -308,3 +308,29 @@ pub fn skip_postgres() {
     );
     eprintln!("skipped: TEST_DATABASE_URL is not set");
 }
+
+/// Item 11 of issue 9, the guard itself: this binary runs one PostgreSQL half again without
+/// `TEST_DATABASE_URL`. Under `CI=true` it must fail (a skip prints `... ok`, which `.ci/run`
+/// counts as "ran"); elsewhere it is a skip.
+#[test]
+fn ci_fails_a_postgres_test_that_could_not_run() {
+    let run = |ci: bool| {
+        let mut cmd = std::process::Command::new(std::env::current_exe().expect("test binary"));
+        cmd.args([
+            "--exact",
+            "staff::center_contacts_are_edited_and_shown::postgres",
+        ])
+        .env_remove("TEST_DATABASE_URL");
+        if ci {
+            cmd.env("CI", "true");
+        } else {
+            cmd.env_remove("CI");
+        }
+        let out = cmd.output().expect("run the test binary");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, stdout) = run(true);
+    assert!(!ok && stdout.contains("1 failed"), "{stdout}");
+    let (ok, stdout) = run(false);
+    assert!(ok && stdout.contains("1 passed"), "{stdout}");
+}
