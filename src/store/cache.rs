@@ -80,6 +80,11 @@ pub async fn bump_version(db: &impl ConnectionTrait, name: &str) -> Result<(), D
     settings::put(db, &version_key(name), &crate::security::random_token()).await
 }
 
+/// The current version of the data `name` (none before its first edit).
+pub async fn version(db: &impl ConnectionTrait, name: &str) -> Result<Option<String>, DbErr> {
+    settings::get(db, &version_key(name)).await
+}
+
 impl<T> Versioned<T> {
     pub fn new(name: &'static str) -> Self {
         Versioned {

@@ -508,6 +508,39 @@ async fn import_page_starts_from_the_database_and_previews(backend: Backend) {
         "Розшук платежу (змінено в адмінці)"
     );
 
+    // An edit made after the preview: confirming the old preview would undo it, so it is
+    // refused with a fresh preview.
+    cherga::store::catalog::update_service(
+        &app.db,
+        "owner-change",
+        cherga::store::catalog::ServiceEdit {
+            title_en: Some("Change of owner (edited meanwhile)".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let r = app
+        .form(
+            "/admin/catalog",
+            &[
+                ("csrf", &csrf),
+                ("catalog", &previewed),
+                ("step", "apply"),
+                ("hash", &hash),
+            ],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(
+        service_title(&app, "payment-search").await,
+        "Розшук платежу (змінено в адмінці)",
+        "nothing applied"
+    );
+    let hash = hidden_value(&r.body, "hash");
+
     // The previewed text, confirmed (with the CRLF line breaks a browser sends).
     let crlf = previewed.replace('\n', "\r\n");
     let r = app

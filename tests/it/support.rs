@@ -327,7 +327,10 @@ fn ci_fails_a_postgres_test_that_could_not_run() {
             cmd.env_remove("CI");
         }
         let out = cmd.output().expect("run the test binary");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     let (ok, stdout) = run(true);
     assert!(!ok && stdout.contains("1 failed"), "{stdout}");

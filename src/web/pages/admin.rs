@@ -258,9 +258,15 @@ struct ImportPage {
 
 /// The text an admin confirmed must be the text previewed. Browsers send line breaks of form
 /// fields as CRLF, so the hash is taken over LF line breaks.
-fn text_hash(text: &str) -> String {
+/// Names one preview: the text and the version of the catalog it was compared with, so a
+/// confirmation applies neither another text nor over an edit made after the preview.
+fn preview_hash(text: &str, catalog_version: &str) -> String {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(text.replace("\r\n", "\n").as_bytes()))
+    let mut h = Sha256::new();
+    h.update(catalog_version.as_bytes());
+    h.update([0]);
+    h.update(text.replace("\r\n", "\n").as_bytes());
+    hex::encode(h.finalize())
 }
 
 /// The import form, pre-filled with the catalog as it is in the database (not the shipped file),
@@ -303,9 +309,12 @@ pub async fn import(
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
     let t = Tr(ctx.lang);
+    let version = store::cache::version(&state.db, store::catalog::CACHE_NAME)
+        .await?
+        .unwrap_or_default();
     let page = |text: String, preview: Option<PlanView>, error: Option<String>| ImportPage {
         chrome: Chrome::new(&ctx, Some(&staff)),
-        hash: text_hash(&text),
+        hash: preview_hash(&text, &version),
         text,
         preview,
         error,
@@ -320,7 +329,7 @@ pub async fn import(
         }
     };
     let confirmed = form.step == "apply";
-    if !confirmed || form.hash != text_hash(&form.catalog) {
+    if !confirmed || form.hash != preview_hash(&form.catalog, &version) {
         let plan = store::catalog::plan(&state.db, &parsed).await?;
         let error = confirmed.then(|| t.get("catalog.stale_preview"));
         let mut resp = render(&page(form.catalog, Some(PlanView::from(&plan)), error))?;
