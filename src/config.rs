@@ -239,6 +239,15 @@ pub struct BookingSettings {
 }
 
 impl Config {
+    /// What booking mails need: the link base, the organizer address, the reminder's lead.
+    pub fn booking_mail(&self) -> crate::mail::booking::MailSettings {
+        crate::mail::booking::MailSettings {
+            public_url: self.public_base_url(),
+            organizer_email: crate::mail::booking::address_of(&self.mail_from),
+            reminder_hours: self.reminder_hours,
+        }
+    }
+
     /// The booking rules as the domain reads them.
     pub fn booking_policy(&self) -> crate::domain::booking::Policy {
         let b = &self.booking;

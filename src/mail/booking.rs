@@ -43,6 +43,37 @@ pub struct BookingMail {
     pub organizer_email: String,
 }
 
+/// What the booking mails need from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    /// The base of links in mails (`CHERGA_PUBLIC_URL`), without a trailing slash.
+    pub public_url: String,
+    /// The organizer address of calendar events (the `CHERGA_MAIL_FROM` address).
+    pub organizer_email: String,
+    /// Hours before the start the reminder is sent (`CHERGA_REMINDER_HOURS`).
+    pub reminder_hours: u32,
+}
+
+impl MailSettings {
+    /// The manage link of a booking.
+    pub fn manage_url(&self, manage_token: &str) -> String {
+        format!("{}/booking/manage/{manage_token}", self.public_url)
+    }
+
+    /// The confirmation link of a pending booking.
+    pub fn confirm_url(&self, confirm_token: &str) -> String {
+        format!("{}/booking/confirm/{confirm_token}", self.public_url)
+    }
+}
+
+/// The address inside `Name <address>`, or the whole string when it is a bare address.
+pub fn address_of(from: &str) -> String {
+    match (from.rfind('<'), from.rfind('>')) {
+        (Some(a), Some(b)) if a < b => from[a + 1..b].trim().to_string(),
+        _ => from.trim().to_string(),
+    }
+}
+
 /// Whether the calendar file asks to add/update the event or to remove it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IcsMethod {
@@ -517,6 +548,15 @@ mod tests {
         assert!(m.text.contains("582913"));
         assert!(m.attachments.is_empty());
         assert_eq!(m.dedupe_key, "booking:42:confirm");
+    }
+
+    #[test]
+    fn organizer_address_is_read_from_the_sender() {
+        assert_eq!(
+            address_of("cherga <noreply@localhost>"),
+            "noreply@localhost"
+        );
+        assert_eq!(address_of(" a@b.ua "), "a@b.ua");
     }
 
     #[test]

@@ -14,8 +14,8 @@ use sea_orm::{
 
 use super::catalog::ServiceRecord;
 use super::entities::{
-    booking, booking_claim, office, office_closure, office_hours, service, specialist,
-    specialist_exception, specialist_skill, walk_in_period, work_schedule,
+    booking, booking_claim, booking_person, office, office_closure, office_hours, service,
+    specialist, specialist_exception, specialist_skill, walk_in_period, work_schedule,
 };
 use crate::domain::booking::{
     Exception, ExceptionKind, LocalWindow, OfficeKind, OfficePlan, Policy, Rules, Slot,
@@ -23,6 +23,7 @@ use crate::domain::booking::{
 };
 use crate::domain::lang::{Lang, Text};
 use crate::error::AppError;
+use crate::mail::booking::{self as booking_mail, BookingMail, MailSettings};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BookingOfficeRecord {
@@ -59,6 +60,7 @@ pub struct BookingRecord {
     pub code: String,
     pub office_id: i32,
     pub office_name: Text,
+    pub office_address: Text,
     pub timezone: Tz,
     pub service_code: String,
     pub service_title: Text,
@@ -718,6 +720,151 @@ fn local_day_bounds(tz: Tz, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     (at(day), at(day + Duration::days(1)))
 }
 
+/// The six digits of the confirmation mail.
+fn random_confirm_code() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+fn seal_key(confirm_token: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("cherga-seal:{confirm_token}").as_bytes()).into()
+}
+
+/// The manage token (64 hex digits) XOR a key only the confirmation token gives.
+fn seal(manage_token: &str, confirm_token: &str) -> Option<String> {
+    let bytes = hex::decode(manage_token).ok()?;
+    let key = seal_key(confirm_token);
+    (bytes.len() == key.len()).then(|| {
+        hex::encode(
+            bytes
+                .iter()
+                .zip(key.iter())
+                .map(|(a, b)| a ^ b)
+                .collect::<Vec<u8>>(),
+        )
+    })
+}
+
+fn unseal(sealed: &str, confirm_token: &str) -> Option<String> {
+    // XOR is its own inverse.
+    seal(sealed, confirm_token)
+}
+
+/// What the mails of a booking say; `None` when the resident gave no email.
+fn mail_view(
+    rec: &BookingRecord,
+    manage_token: &str,
+    mail: &MailSettings,
+    now: DateTime<Utc>,
+) -> Option<BookingMail> {
+    let to = rec.email.clone()?;
+    let lang = rec.lang;
+    let tz = rec.timezone;
+    Some(BookingMail {
+        booking_id: i64::from(rec.id),
+        lang,
+        to,
+        name: rec.name.clone(),
+        code: rec.code.clone(),
+        service_title: rec.service_title.get(lang).to_string(),
+        office_name: rec.office_name.get(lang).to_string(),
+        office_address: rec.office_address.get(lang).to_string(),
+        window: Some(rec.window_label.clone()).filter(|w| !w.is_empty()),
+        specialist: Some(rec.specialist_name.clone()).filter(|n| !n.is_empty()),
+        start: rec.starts_at.with_timezone(&tz),
+        end: rec.ends_at.with_timezone(&tz),
+        manage_url: mail.manage_url(manage_token),
+        confirm_url: None,
+        confirm_code: None,
+        changed_at: now,
+        organizer_email: mail.organizer_email.clone(),
+    })
+}
+
+/// The booking counts: the mail with the calendar invite and the reminder, inside the
+/// caller's transaction.
+async fn enqueue_booked(
+    txn: &impl ConnectionTrait,
+    rec: &BookingRecord,
+    manage_token: &str,
+    mail: &MailSettings,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if let Some(m) = mail_view(rec, manage_token, mail, now) {
+        crate::mail::enqueue(txn, booking_mail::booked(&m)).await?;
+        if let Some(r) = booking_mail::reminder(&m, mail.reminder_hours, now) {
+            crate::mail::enqueue(txn, r).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Withdraws what a cancelled booking must no longer send: its reminder and an unsent
+/// confirmation request.
+async fn withdraw_pending_mail(
+    txn: &impl ConnectionTrait,
+    row: &booking::Model,
+) -> Result<(), DbErr> {
+    let id = i64::from(row.id);
+    let tz: Tz = find_office(txn, row.office_id)
+        .await?
+        .map(|o| o.timezone)
+        .unwrap_or(chrono_tz::Europe::Kyiv);
+    crate::mail::withdraw(
+        txn,
+        &booking_mail::reminder_key(id, &row.starts_at.with_timezone(&tz)),
+    )
+    .await?;
+    crate::mail::withdraw(txn, &format!("booking:{id}:confirm")).await?;
+    Ok(())
+}
+
+/// Locks the person's rows (one per phone, email and account number) for the rest of the
+/// transaction, creating them on first use.
+///
+/// why: the caps are counted with a read before the insert; on PostgreSQL two transactions
+/// of one person would both count before either commits and both pass. A row lock per
+/// person key makes the second wait until the first commits, and its count (a fresh snapshot
+/// under READ COMMITTED) then sees the first booking. A unique "claim per person and service"
+/// would cover one-per-service only, not the N-active cap, and a person is several keys (a
+/// phone and an email), so the lock is per key, taken in sorted order so two bookings never
+/// wait on each other in a cycle. SQLite's write transaction already serializes bookings; the
+/// same statements run there and cost little.
+async fn lock_person(
+    txn: &impl ConnectionTrait,
+    contact: &Contact,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut keys: Vec<String> = [
+        contact.phone_norm.as_ref().map(|p| format!("phone:{p}")),
+        contact.email_norm.as_ref().map(|e| format!("email:{e}")),
+        contact.account.as_ref().map(|a| format!("account:{a}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    keys.sort();
+    for key in keys {
+        booking_person::Entity::insert(booking_person::ActiveModel {
+            person_key: Set(key.clone()),
+            touched_at: Set(now),
+        })
+        .on_conflict_do_nothing_on([booking_person::Column::PersonKey])
+        .exec(txn)
+        .await?;
+        booking_person::Entity::update_many()
+            .col_expr(
+                booking_person::Column::TouchedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(booking_person::Column::PersonKey.eq(key))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
 fn random_code() -> String {
     use rand::Rng;
     let bytes: [u8; 6] = rand::rng().random();
@@ -731,6 +878,7 @@ pub async fn book_slot(
     db: &DatabaseConnection,
     new: NewBooking,
     policy: &Policy,
+    mail: &MailSettings,
 ) -> Result<BookedRecord, BookError> {
     let txn = begin_write(db).await?;
     let now = super::now();
@@ -772,6 +920,7 @@ pub async fn book_slot(
     for (s, b) in specs.iter_mut().zip(busy) {
         s.busy = b;
     }
+    lock_person(&txn, &new.contact, now).await?;
     person_check(&txn, &new.contact, service.id, policy, now).await?;
     let free: Vec<i32> = free_slots(&plan, &specs, &r, day, day, length)
         .into_iter()
@@ -784,6 +933,7 @@ pub async fn book_slot(
     let pending = policy.email_confirmation && new.contact.email_norm.is_some();
     let manage_token = crate::security::random_token();
     let confirm_token = pending.then(crate::security::random_token);
+    let confirm_code = pending.then(random_confirm_code);
     let c = &new.contact;
     for spec_id in candidates {
         // The code is unique per office: on the rare collision, draw again.
@@ -814,6 +964,11 @@ pub async fn book_slot(
                 lang: Set(c.lang.code().into()),
                 manage_token_hash: Set(crate::security::token_hash(&manage_token)),
                 confirm_token_hash: Set(confirm_token.as_deref().map(crate::security::token_hash)),
+                confirm_code_hash: Set(confirm_code.as_deref().map(crate::security::token_hash)),
+                confirm_failures: Set(0),
+                manage_token_sealed: Set(confirm_token
+                    .as_deref()
+                    .and_then(|c| seal(&manage_token, c))),
                 hold_expires_at: Set(pending.then(|| now + Duration::minutes(policy.hold_minutes))),
                 release_at: Set(None),
                 locked_until: Set(None),
@@ -838,8 +993,17 @@ pub async fn book_slot(
             return Err(AppError::internal("no free booking code after 5 draws").into());
         };
         if claim(&txn, spec_id, row.id, new.start, end).await? {
-            // mail: booking created (pending → confirmation link with confirm_token; else confirmation with ICS)
             let record = load_record(&txn, row).await?;
+            match (&confirm_token, &confirm_code) {
+                (Some(token), Some(code)) => {
+                    if let Some(mut m) = mail_view(&record, &manage_token, mail, now) {
+                        m.confirm_url = Some(mail.confirm_url(token));
+                        m.confirm_code = Some(code.clone());
+                        crate::mail::enqueue(&txn, booking_mail::confirmation(&m)).await?;
+                    }
+                }
+                _ => enqueue_booked(&txn, &record, &manage_token, mail, now).await?,
+            }
             txn.commit().await?;
             return Ok(BookedRecord {
                 booking: record,
@@ -901,6 +1065,9 @@ async fn load_records(
                 office_name: o
                     .map(|o| Text::new(o.name.clone(), o.name_en.clone()))
                     .unwrap_or_else(|| Text::new("", "")),
+                office_address: o
+                    .map(|o| Text::new(o.address.clone(), o.address_en.clone()))
+                    .unwrap_or_else(|| Text::new("", "")),
                 timezone: o
                     .and_then(|o| o.timezone.parse().ok())
                     .unwrap_or(chrono_tz::Europe::Kyiv),
@@ -960,16 +1127,99 @@ fn not_active(status: Status) -> AppError {
 pub async fn confirm(
     db: &DatabaseConnection,
     confirm_token: &str,
+    mail: &MailSettings,
 ) -> Result<BookingRecord, AppError> {
     let txn = begin_write(db).await?;
     let now = super::now();
-    let hash = crate::security::token_hash(confirm_token.trim());
+    let confirm_token = confirm_token.trim();
+    let hash = crate::security::token_hash(confirm_token);
     let row = booking::Entity::find()
         .filter(booking::Column::ConfirmTokenHash.eq(hash))
         .one(&txn)
         .await?
         .ok_or_else(unknown_booking)?;
+    let manage_token = row
+        .manage_token_sealed
+        .as_deref()
+        .and_then(|sealed| unseal(sealed, confirm_token));
+    confirm_row(txn, row, manage_token, mail, now).await
+}
+
+/// Wrong confirmation codes accepted per booking; past them only the link confirms.
+pub const MAX_CODE_FAILURES: i32 = 5;
+
+/// Confirms a pending booking with the short code from its email, typed on the manage page
+/// (or sent to the API) with the manage token. Wrong codes are counted: after
+/// [`MAX_CODE_FAILURES`] the code no longer works, so the hold's ten minutes are far too few to
+/// guess it.
+pub async fn confirm_by_code(
+    db: &DatabaseConnection,
+    manage_token: &str,
+    code: &str,
+    mail: &MailSettings,
+) -> Result<BookingRecord, AppError> {
+    let txn = begin_write(db).await?;
+    let now = super::now();
+    let manage_token = manage_token.trim();
+    let row = booking::Entity::find()
+        .filter(booking::Column::ManageTokenHash.eq(crate::security::token_hash(manage_token)))
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_booking)?;
     let status = Status::from_code(&row.status).unwrap_or(Status::Cancelled);
+    if status == Status::Pending {
+        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        let wrong = |fields_uk: &str, fields_en: &str| AppError::Invalid {
+            message: Text::new(
+                "Код підтвердження не підходить.",
+                "The confirmation code does not match.",
+            ),
+            fields: vec![crate::domain::validation::FieldError::bilingual(
+                "code",
+                fields_uk.to_string(),
+                fields_en.to_string(),
+            )],
+        };
+        if row.confirm_failures >= MAX_CODE_FAILURES {
+            return Err(wrong(
+                "Забагато невдалих спроб: підтвердьте запис за посиланням з листа.",
+                "Too many wrong tries: confirm through the link in the email.",
+            ));
+        }
+        let matches = row.confirm_code_hash.as_deref().is_some_and(|h| {
+            crate::security::constant_time_eq(h, &crate::security::token_hash(&code))
+        });
+        if !matches {
+            booking::Entity::update_many()
+                .col_expr(
+                    booking::Column::ConfirmFailures,
+                    sea_orm::sea_query::ExprTrait::add(
+                        sea_orm::sea_query::Expr::col(booking::Column::ConfirmFailures),
+                        1,
+                    ),
+                )
+                .filter(booking::Column::Id.eq(row.id))
+                .exec(&txn)
+                .await?;
+            txn.commit().await?;
+            return Err(wrong(
+                "Перевірте код з листа (6 цифр).",
+                "Check the code in the email (6 digits).",
+            ));
+        }
+    }
+    confirm_row(txn, row, Some(manage_token.to_string()), mail, now).await
+}
+
+async fn confirm_row(
+    txn: sea_orm::DatabaseTransaction,
+    row: booking::Model,
+    manage_token: Option<String>,
+    mail: &MailSettings,
+    now: DateTime<Utc>,
+) -> Result<BookingRecord, AppError> {
+    let status = Status::from_code(&row.status).unwrap_or(Status::Cancelled);
+    let mut newly = false;
     match status {
         Status::Confirmed => {}
         Status::Pending if row.hold_expires_at.is_some_and(|t| t > now) => {
@@ -991,7 +1241,7 @@ pub async fn confirm(
             if changed != 1 {
                 return Err(not_active(Status::Expired));
             }
-            // mail: booking confirmed (confirmation with ICS)
+            newly = true;
         }
         Status::Pending => return Err(not_active(Status::Expired)),
         other => return Err(not_active(other)),
@@ -1001,6 +1251,9 @@ pub async fn confirm(
         .await?
         .ok_or_else(unknown_booking)?;
     let rec = load_record(&txn, fresh).await?;
+    if newly && let Some(token) = &manage_token {
+        enqueue_booked(&txn, &rec, token, mail, now).await?;
+    }
     txn.commit().await?;
     Ok(rec)
 }
@@ -1011,6 +1264,7 @@ pub async fn cancel(
     db: &DatabaseConnection,
     manage_token: &str,
     policy: &Policy,
+    mail: &MailSettings,
 ) -> Result<BookingRecord, AppError> {
     let txn = begin_write(db).await?;
     let now = super::now();
@@ -1044,12 +1298,19 @@ pub async fn cancel(
             .exec(&txn)
             .await?;
     }
-    // mail: booking cancelled
     let fresh = booking::Entity::find_by_id(row.id)
         .one(&txn)
         .await?
         .ok_or_else(unknown_booking)?;
     let rec = load_record(&txn, fresh).await?;
+    withdraw_pending_mail(&txn, &row).await?;
+    // why: only a confirmed booking's address is known to be the resident's; a pending one's
+    // may be anyone's, and it has no calendar event to remove.
+    if status == Status::Confirmed
+        && let Some(m) = mail_view(&rec, manage_token.trim(), mail, now)
+    {
+        crate::mail::enqueue(&txn, booking_mail::cancelled(&m)).await?;
+    }
     txn.commit().await?;
     Ok(rec)
 }
@@ -1061,6 +1322,7 @@ pub async fn reschedule(
     manage_token: &str,
     start: DateTime<Utc>,
     policy: &Policy,
+    mail: &MailSettings,
 ) -> Result<BookingRecord, BookError> {
     let txn = begin_write(db).await?;
     let now = super::now();
@@ -1133,12 +1395,28 @@ pub async fn reschedule(
                 .filter(booking::Column::Id.eq(row.id))
                 .exec(&txn)
                 .await?;
-            // mail: booking rescheduled
             let fresh = booking::Entity::find_by_id(row.id)
                 .one(&txn)
                 .await?
                 .ok_or_else(unknown_booking)?;
             let rec = load_record(&txn, fresh).await?;
+            if status == Status::Confirmed
+                && let Some(m) = mail_view(&rec, manage_token.trim(), mail, now)
+            {
+                crate::mail::withdraw(
+                    &txn,
+                    &booking_mail::reminder_key(
+                        i64::from(row.id),
+                        &row.starts_at.with_timezone(&rec.timezone),
+                    ),
+                )
+                .await?;
+                let old = row.starts_at.with_timezone(&rec.timezone);
+                crate::mail::enqueue(&txn, booking_mail::rescheduled(&m, &old)).await?;
+                if let Some(r) = booking_mail::reminder(&m, mail.reminder_hours, now) {
+                    crate::mail::enqueue(&txn, r).await?;
+                }
+            }
             txn.commit().await?;
             return Ok(rec);
         }

@@ -27,6 +27,7 @@ use crate::error::AppError;
 pub fn router(state: AppState) -> Router {
     ops::init_metrics();
     assets::init(state.config.static_dir.as_deref());
+    let booking_limits = booking_limits::Limits::from_config(&state.config);
     let api = Router::new()
         .route("/services", get(api::services::list))
         .route(
@@ -53,7 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/calculators/heat-allocation", post(api::calculators::heat))
         .merge(api::staff::routes())
         .merge(api::categories::routes())
-        .merge(api::booking::routes(&state));
+        .merge(api::booking::routes(&booking_limits));
 
     Router::new()
         .route("/", get(pages::home::page))
@@ -95,7 +96,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(pages::mail::routes())
         .merge(pages::staff::routes())
-        .merge(pages::booking::routes())
+        .merge(pages::booking::routes(&booking_limits))
         .nest("/api/v1", api)
         .merge(api::queue::routes())
         .merge(pages::queue::routes())

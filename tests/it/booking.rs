@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use cherga::store::entities::{mail_attachment, mail_outbox};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
 use crate::on_both_databases;
 use crate::support::{Backend, TestApp};
 
@@ -27,6 +30,15 @@ on_both_databases!(
     staff_see_the_day,
     openapi_lists_booking_and_bearer,
     resident_pages_book_and_cancel_without_javascript,
+    mail_follows_the_booking,
+    confirm_by_code_on_page_and_api,
+    manage_page_reschedules_without_javascript,
+    page_routes_are_rate_limited_and_record_the_ip,
+    caps_hold_under_a_race,
+    caps_by_email_and_by_account,
+    cancelled_slot_stays_blocked_during_the_release_delay,
+    reschedule_to_a_taken_time_is_409,
+    website_only_service_offers_no_booking,
 );
 
 /// An app with the rate limits and the cancellation delay off unless a test sets them.
@@ -600,36 +612,18 @@ async fn pending_hold_confirms_or_expires(backend: Backend) {
     assert_eq!(r.json()["status"], "pending");
     assert!(r.json()["hold_expires_at"].is_string(), "{}", r.body);
 
-    // A second one through the store, to get its confirmation token as the mail would carry.
-    let policy = cherga::config::Config::for_database("sqlite::memory:").booking_policy();
-    // Far from the first booking's time, so the two never overlap.
+    // A second one, far from the first one's time so the two never overlap; its
+    // confirmation token is read from the mail in the outbox, as the resident would.
     let other = &all[all.len() / 2];
-    let start = chrono::DateTime::parse_from_rfc3339(other["start"].as_str().unwrap())
-        .unwrap()
-        .with_timezone(&chrono::Utc);
-    let contact = cherga::domain::booking::request::parse_contact(
-        "Петро",
-        None,
-        Some("petro@example.com"),
-        None,
-        Some("en"),
-    )
-    .unwrap();
-    let booked = cherga::store::booking::book_slot(
-        &app.db,
-        cherga::store::booking::NewBooking {
-            office_id: office as i32,
-            service_code: service.clone(),
-            start,
-            specialist_id: other["specialists"][0].as_i64().map(|v| v as i32),
-            contact,
-            client_ip: None,
-        },
-        &policy,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e:?}"));
-    let token = booked.confirm_token.clone().expect("confirm token");
+    let mut body = request(office, &service, other["start"].as_str().unwrap(), "");
+    body.as_object_mut().unwrap().remove("phone");
+    body["email"] = json!("petro@example.com");
+    body["lang"] = json!("en");
+    body["specialist"] = other["specialists"][0].clone();
+    let r = book(&app, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let token = confirm_token_of(&app, id).await;
     let r = app
         .json(
             Method::POST,
@@ -980,6 +974,22 @@ async fn resident_pages_book_and_cancel_without_javascript(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Day labels name the weekday in the page's language.
+    let uk_days = ["(Пн)", "(Вт)", "(Ср)", "(Чт)", "(Пт)", "(Сб)", "(Нд)"];
+    assert!(uk_days.iter().any(|d| r.body.contains(d)), "{}", r.body);
+    for en in ["(Mon)", "(Tue)", "(Wed)", "(Thu)", "(Fri)"] {
+        assert!(!r.body.contains(en), "{en} on a Ukrainian page");
+    }
+    let en = app
+        .get_with(
+            &format!("/booking/times?service={service}&channel=visit&office={office}"),
+            &[("accept", "text/html"), ("accept-language", "en")],
+        )
+        .await;
+    let en_days = [
+        "(Mon)", "(Tue)", "(Wed)", "(Thu)", "(Fri)", "(Sat)", "(Sun)",
+    ];
+    assert!(en_days.iter().any(|d| en.body.contains(d)), "{}", en.body);
     let details = between(&r.body, "href=\"/booking/details?", "\"").replace("&#38;", "&");
     let r = app
         .get_with(&format!("/booking/details?{details}"), &html)
@@ -1007,11 +1017,20 @@ async fn resident_pages_book_and_cancel_without_javascript(backend: Backend) {
     ok[5] = ("phone", "067 123 45 67");
     let r = app.form("/booking/details", &ok, &cookies).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let manage = r.location().unwrap().to_string();
-    assert!(manage.starts_with("/booking/manage/"), "{manage}");
+    let done = r.location().unwrap().to_string();
+    assert!(done.starts_with("/booking/manage/"), "{done}");
+    assert!(done.ends_with("?done=1"), "{done}");
+    let manage = done.trim_end_matches("?done=1").to_string();
+    // The done page: the notice and the code for the kiosk.
+    let r = app.get_with(&done, &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Вас записано"), "{}", r.body);
+    let code = between(&r.body, "class=\"booking-code\">", "<");
+    assert_eq!(code.len(), 6, "{code}");
     let r = app.get_with(&manage, &html).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("підтверджено"), "{}", r.body);
+    assert!(!r.body.contains("Вас записано"), "said once: {}", r.body);
     // The same time again: taken, with the times page to choose another.
     let mut again = ok;
     again[5] = ("phone", "067 000 00 01");
@@ -1047,5 +1066,871 @@ async fn resident_pages_book_and_cancel_without_javascript(backend: Backend) {
     let r = app.send(req).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("Олена"), "{}", r.body);
+    app.finish().await;
+}
+
+// ---- mail, confirmation by code, the manage page, limits and caps ----
+
+async fn mails(app: &TestApp, booking_id: i64) -> Vec<mail_outbox::Model> {
+    mail_outbox::Entity::find()
+        .filter(mail_outbox::Column::DedupeKey.starts_with(format!("booking:{booking_id}:")))
+        .order_by_asc(mail_outbox::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn mail_with_key(app: &TestApp, key: &str) -> mail_outbox::Model {
+    mail_outbox::Entity::find()
+        .filter(mail_outbox::Column::DedupeKey.eq(key))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no mail {key}"))
+}
+
+async fn attachment_types(app: &TestApp, outbox_id: i32) -> Vec<String> {
+    mail_attachment::Entity::find()
+        .filter(mail_attachment::Column::OutboxId.eq(outbox_id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.content_type)
+        .collect()
+}
+
+/// The confirmation token in the link of the booking's confirmation mail.
+async fn confirm_token_of(app: &TestApp, booking_id: i64) -> String {
+    let m = mail_with_key(app, &format!("booking:{booking_id}:confirm")).await;
+    let after = m
+        .body_text
+        .split("/booking/confirm/")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no link in {}", m.body_text));
+    let token: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+    assert_eq!(token.len(), 64, "{}", m.body_text);
+    token
+}
+
+/// The six digits at the end of the code line of the confirmation mail.
+async fn confirm_code_of(app: &TestApp, booking_id: i64) -> String {
+    let m = mail_with_key(app, &format!("booking:{booking_id}:confirm")).await;
+    let line = m
+        .body_text
+        .lines()
+        .find(|l| l.contains("confirmation code") || l.contains("код підтвердження"))
+        .unwrap_or_else(|| panic!("no code in {}", m.body_text));
+    let code = line.rsplit(' ').next().unwrap().trim().to_string();
+    assert_eq!(code.len(), 6, "{line}");
+    code
+}
+
+fn instant(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Free slots starting more than two days from now (their reminder is due later).
+fn far(all: &[Value]) -> Vec<Value> {
+    let limit = chrono::Utc::now() + chrono::Duration::hours(48);
+    all.iter()
+        .filter(|s| instant(s["start"].as_str().unwrap()) > limit)
+        .cloned()
+        .collect()
+}
+
+fn email_request(office: i64, service: &str, slot: &Value, email: &str, lang: &str) -> Value {
+    json!({"office": office, "service": service, "start": slot["start"], "name": "Olena",
+           "email": email, "lang": lang, "specialist": slot["specialists"][0]})
+}
+
+async fn mail_follows_the_booking(backend: Backend) {
+    let app = spawn(backend).await;
+    let office = office_id(&app, "office").await;
+    let service = visit_service(&app, office, 1).await;
+    let all = far(&slots(&app, office, &service, None).await);
+    assert!(all.len() > 40, "{}", all.len());
+
+    // Phone only: nothing to mail.
+    let r = book(
+        &app,
+        &request(
+            office,
+            &service,
+            all[0]["start"].as_str().unwrap(),
+            "0671234567",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let phone_id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(mails(&app, phone_id).await.len(), 0);
+
+    // With an email: pending, one confirmation request in English with link and code.
+    let slot = &all[20];
+    let r = book(
+        &app,
+        &email_request(office, &service, slot, "Olena@Example.com", "en"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["status"], "pending");
+    let id = r.json()["id"].as_i64().unwrap();
+    let manage = r.json()["manage_token"].as_str().unwrap().to_string();
+    let code = r.json()["code"].as_str().unwrap().to_string();
+    let list = mails(&app, id).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    let m = &list[0];
+    assert_eq!(m.dedupe_key, format!("booking:{id}:confirm"));
+    assert_eq!(m.recipient, "Olena@Example.com");
+    assert_eq!(m.lang, "en");
+    assert!(m.subject.starts_with("Please confirm"), "{}", m.subject);
+    assert!(m.body_text.contains(&code), "{}", m.body_text);
+    assert!(
+        m.body_text
+            .contains(&format!("http://127.0.0.1:8080/booking/manage/{manage}")),
+        "{}",
+        m.body_text
+    );
+    assert!(attachment_types(&app, m.id).await.is_empty());
+    confirm_code_of(&app, id).await;
+
+    // Confirmed through the link: the invite with the calendar file and the reminder.
+    let token = confirm_token_of(&app, id).await;
+    for _ in 0..2 {
+        let r = app
+            .json(
+                Method::POST,
+                "/api/v1/bookings/confirm",
+                &json!({"token": token}),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["status"], "confirmed");
+    }
+    let start = instant(slot["start"].as_str().unwrap());
+    let booked = mail_with_key(&app, &format!("booking:{id}:booked")).await;
+    assert!(
+        booked.subject.starts_with("Your appointment"),
+        "{}",
+        booked.subject
+    );
+    assert!(
+        booked
+            .body_text
+            .contains(&format!("/booking/manage/{manage}")),
+        "the manage link survives confirmation: {}",
+        booked.body_text
+    );
+    assert_eq!(
+        attachment_types(&app, booked.id).await,
+        ["text/calendar; charset=utf-8; method=REQUEST"]
+    );
+    let reminder_key = format!("booking:{id}:reminder:{}", start.timestamp());
+    let reminder = mail_with_key(&app, &reminder_key).await;
+    assert_eq!(reminder.status, "queued");
+    assert_eq!(
+        reminder.next_attempt_at,
+        start - chrono::Duration::hours(24)
+    );
+    assert_eq!(
+        mails(&app, id).await.len(),
+        3,
+        "confirming twice mails once"
+    );
+
+    // Moved: the old reminder is withdrawn, a notice and a new reminder are queued.
+    let target = &all[40];
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/bookings/{manage}/reschedule"),
+            &json!({"start": target["start"]}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let new_start = instant(target["start"].as_str().unwrap());
+    let list = mails(&app, id).await;
+    let old = list.iter().find(|m| m.id == reminder.id).unwrap();
+    assert_eq!(old.status, "withdrawn");
+    let moved = mail_with_key(
+        &app,
+        &format!("booking:{id}:rescheduled:{}", new_start.timestamp()),
+    )
+    .await;
+    assert!(
+        moved.subject.starts_with("Appointment moved"),
+        "{}",
+        moved.subject
+    );
+    assert_eq!(attachment_types(&app, moved.id).await.len(), 1);
+    let new_reminder = mail_with_key(
+        &app,
+        &format!("booking:{id}:reminder:{}", new_start.timestamp()),
+    )
+    .await;
+    assert_eq!(new_reminder.status, "queued");
+    assert_eq!(
+        new_reminder.next_attempt_at,
+        new_start - chrono::Duration::hours(24)
+    );
+
+    // Cancelled: the reminder is withdrawn and the notice removes the calendar event.
+    let r = app
+        .json(
+            Method::DELETE,
+            &format!("/api/v1/bookings/{manage}"),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cancelled = mail_with_key(&app, &format!("booking:{id}:cancelled")).await;
+    assert_eq!(cancelled.lang, "en");
+    assert_eq!(
+        attachment_types(&app, cancelled.id).await,
+        ["text/calendar; charset=utf-8; method=CANCEL"]
+    );
+    let queued_reminders = mails(&app, id)
+        .await
+        .into_iter()
+        .filter(|m| m.dedupe_key.contains(":reminder:") && m.status == "queued")
+        .count();
+    assert_eq!(queued_reminders, 0);
+    app.finish().await;
+}
+
+async fn confirm_by_code_on_page_and_api(backend: Backend) {
+    let app = spawn(backend).await;
+    let office = office_id(&app, "office").await;
+    let service = visit_service(&app, office, 1).await;
+    let all = slots(&app, office, &service, None).await;
+
+    // API: a wrong code is 422 on the `code` field, the right one confirms.
+    let r = book(
+        &app,
+        &email_request(office, &service, &all[0], "a@example.com", "uk"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (id, manage) = (
+        r.json()["id"].as_i64().unwrap(),
+        r.json()["manage_token"].as_str().unwrap().to_string(),
+    );
+    let code = confirm_code_of(&app, id).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let url = format!("/api/v1/bookings/{manage}/confirm");
+    let r = app
+        .json(Method::POST, &url, &json!({"code": wrong}), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["fields"][0]["field"], "code", "{}", r.body);
+    let r = app
+        .json(Method::POST, &url, &json!({"code": code}), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "confirmed");
+    mail_with_key(&app, &format!("booking:{id}:booked")).await;
+
+    // Page: the manage page of a pending booking has the code form.
+    let r = book(
+        &app,
+        &email_request(office, &service, &all[30], "b@example.com", "uk"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (id, manage) = (
+        r.json()["id"].as_i64().unwrap(),
+        r.json()["manage_token"].as_str().unwrap().to_string(),
+    );
+    let page = format!("/booking/manage/{manage}");
+    let r = app.get_with(&page, &[("accept", "text/html")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("name=\"code\""), "{}", r.body);
+    let csrf = r.cookie("cherga_csrf").expect("csrf cookie");
+    let cookies = format!("cherga_csrf={csrf}");
+    let code = confirm_code_of(&app, id).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let post = format!("{page}/confirm");
+    for _ in 0..5 {
+        let r = app
+            .form(&post, &[("csrf", &csrf), ("code", wrong)], &cookies)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("Перевірте код"), "{}", r.body);
+    }
+    // Five wrong codes: the code no longer works, only the link does.
+    let r = app
+        .form(&post, &[("csrf", &csrf), ("code", &code)], &cookies)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Забагато невдалих спроб"), "{}", r.body);
+    let r = app.get_with(&page, &[("accept", "text/html")]).await;
+    assert!(r.body.contains("очікує підтвердження"), "{}", r.body);
+    let token = confirm_token_of(&app, id).await;
+    let r = app
+        .form(
+            &format!("/booking/confirm/{token}"),
+            &[("csrf", &csrf)],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Запис підтверджено"), "{}", r.body);
+
+    // A third one is confirmed by its code on the page at the first try.
+    let r = book(
+        &app,
+        &email_request(office, &service, &all[60], "c@example.com", "uk"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let (id, manage) = (
+        r.json()["id"].as_i64().unwrap(),
+        r.json()["manage_token"].as_str().unwrap().to_string(),
+    );
+    let code = confirm_code_of(&app, id).await;
+    let r = app
+        .form(
+            &format!("/booking/manage/{manage}/confirm"),
+            &[("csrf", &csrf), ("code", &format!(" {code} "))],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app.get(&format!("/api/v1/bookings/{manage}")).await;
+    assert_eq!(r.json()["status"], "confirmed", "{}", r.body);
+    app.finish().await;
+}
+
+async fn manage_page_reschedules_without_javascript(backend: Backend) {
+    let app = spawn(backend).await;
+    let html = [("accept", "text/html")];
+    let office = office_id(&app, "office").await;
+    let service = visit_service(&app, office, 1).await;
+    let all = slots(&app, office, &service, None).await;
+    let first = all[0]["start"].as_str().unwrap().to_string();
+    let r = book(&app, &request(office, &service, &first, "0671234567")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let manage = r.json()["manage_token"].as_str().unwrap().to_string();
+    let page = format!("/booking/manage/{manage}");
+    let r = app.get_with(&page, &html).await;
+    assert!(
+        r.body.contains(&format!("href=\"{page}/reschedule\"")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Перенести на інший час"), "{}", r.body);
+    let csrf = r.cookie("cherga_csrf").expect("csrf cookie");
+    let cookies = format!("cherga_csrf={csrf}");
+
+    let r = app.get_with(&format!("{page}/reschedule"), &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // A whole day later on (today may be nearly over).
+    let day = &all[all.len() / 2]["start"].as_str().unwrap()[..10];
+    assert!(
+        r.body.contains(&format!("reschedule?day={day}")),
+        "{}",
+        r.body
+    );
+    let r = app
+        .get_with(&format!("{page}/reschedule?day={day}"), &html)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Оберіть новий час"), "{}", r.body);
+    assert!(!r.body.contains("<script"), "no JavaScript needed");
+    let starts: Vec<String> = r
+        .body
+        .split("name=\"start\" value=\"")
+        .skip(1)
+        .map(|p| p.split('"').next().unwrap().replace("&#43;", "+"))
+        .collect();
+    assert!(starts.len() > 10, "{}", r.body);
+    let en = app
+        .get_with(
+            &format!("{page}/reschedule"),
+            &[("accept", "text/html"), ("accept-language", "en")],
+        )
+        .await;
+    assert!(en.body.contains("Choose the new time"), "{}", en.body);
+
+    // Another resident takes one of the offered times (far from this booking's own, which
+    // its specialist could move within); moving there is 409 with the times.
+    let taken = starts[starts.len() - 1].clone();
+    let free = slots(&app, office, &service, None).await;
+    let slot = free.iter().find(|s| s["start"] == taken.as_str()).unwrap();
+    for spec in slot["specialists"].as_array().unwrap() {
+        let mut body = request(office, &service, &taken, "");
+        body["phone"] = json!(format!("067{:07}", spec.as_i64().unwrap()));
+        body["specialist"] = spec.clone();
+        let r = book(&app, &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let r = app
+        .form(
+            &format!("{page}/reschedule"),
+            &[("csrf", &csrf), ("start", &taken)],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("щойно зайняли"), "{}", r.body);
+
+    let target = starts[starts.len() / 2].clone();
+    let r = app
+        .form(
+            &format!("{page}/reschedule"),
+            &[("csrf", &csrf), ("start", &target)],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), Some(format!("{page}?moved=1").as_str()));
+    let r = app.get(&format!("/api/v1/bookings/{manage}")).await;
+    assert_eq!(r.json()["start"], target.as_str(), "{}", r.body);
+    let r = app.get_with(&format!("{page}?moved=1"), &html).await;
+    assert!(r.body.contains("Запис перенесено"), "{}", r.body);
+    // Without the CSRF token nothing moves.
+    let r = app
+        .form(
+            &format!("{page}/reschedule"),
+            &[("csrf", "x"), ("start", &first)],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    app.finish().await;
+}
+
+/// A request as if it came from `ip` (the limiter reads the socket's address).
+async fn from_ip(
+    app: &TestApp,
+    ip: &str,
+    mut req: axum::http::Request<axum::body::Body>,
+) -> crate::support::Reply {
+    let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    app.send(req).await
+}
+
+async fn page_routes_are_rate_limited_and_record_the_ip(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.booking.booking_rate_per_minute = 1;
+        c.booking.availability_rate_per_minute = 2;
+    })
+    .await;
+    let office = office_id(&app, "office").await;
+    let service = visit_service(&app, office, 1).await;
+    let all = slots(&app, office, &service, None).await;
+    let ip = "203.0.113.7";
+    let times = format!("/booking/times?service={service}&channel=visit&office={office}");
+    let get = || {
+        axum::http::Request::get(times.as_str())
+            .header("accept", "text/html")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let r = from_ip(&app, ip, get()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let r = from_ip(&app, ip, get()).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.headers.get("retry-after").is_some());
+    // The API shares the budget: this address has used its availability requests.
+    let r = from_ip(
+        &app,
+        ip,
+        axum::http::Request::get(format!(
+            "/api/v1/offices/{office}/availability?service={service}&from={}&to={}",
+            days_ahead(0),
+            days_ahead(1)
+        ))
+        .body(axum::body::Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+
+    let r = app
+        .get_with(
+            &format!(
+                "/booking/details?office={office}&service={service}&start={}",
+                form_urlencoded::byte_serialize(all[0]["start"].as_str().unwrap().as_bytes())
+                    .collect::<String>()
+            ),
+            &[("accept", "text/html")],
+        )
+        .await;
+    let csrf = r.cookie("cherga_csrf").expect("csrf cookie");
+    let post = |start: &str, phone: &str| {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("csrf", csrf.as_str()),
+                ("office", office.to_string().as_str()),
+                ("service", service.as_str()),
+                ("start", start),
+                ("name", "Олена"),
+                ("phone", phone),
+            ])
+            .finish();
+        axum::http::Request::post("/booking/details")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .header("cookie", format!("cherga_csrf={csrf}"))
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let r = from_ip(
+        &app,
+        ip,
+        post(all[0]["start"].as_str().unwrap(), "0671234567"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = from_ip(
+        &app,
+        ip,
+        post(all[30]["start"].as_str().unwrap(), "0677654321"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM booking").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM booking WHERE client_ip = '203.0.113.7'"
+        )
+        .await,
+        1,
+        "the page records the client's address"
+    );
+    // Another address is not limited by this one.
+    let r = from_ip(&app, "198.51.100.9", get()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.finish().await;
+}
+
+/// Visit services the first specialist of the demo office handles.
+async fn first_specialists_visit_services(app: &TestApp, office: i64) -> Vec<String> {
+    let specs = app
+        .get(&format!("/api/v1/offices/{office}/specialists"))
+        .await
+        .json();
+    let services = app.get("/api/v1/services").await.json();
+    specs[0]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .filter(|c| {
+            services.as_array().unwrap().iter().any(|s| {
+                s["code"] == c.as_str()
+                    && s["channels"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|x| x == "visit")
+            })
+        })
+        .collect()
+}
+
+async fn caps_hold_under_a_race(backend: Backend) {
+    let app = spawn(backend).await;
+    let office = office_id(&app, "office").await;
+    let visit = first_specialists_visit_services(&app, office).await;
+    assert!(visit.len() >= 4, "{visit:?}");
+    // Four services, three far-apart times each, one phone typed three ways: 12 at once.
+    let mut bodies = Vec::new();
+    for (i, code) in visit.iter().take(4).enumerate() {
+        let s = slots(&app, office, code, None).await;
+        for j in 0..3 {
+            let phone = ["+38 067 777 00 11", "0677770011", "380677770011"][j];
+            let k = (i * 3 + j) * 12;
+            bodies.push(request(
+                office,
+                code,
+                s[k]["start"].as_str().unwrap(),
+                phone,
+            ));
+        }
+    }
+    let mut tasks = Vec::new();
+    for b in bodies {
+        let router = app.router.clone();
+        tasks.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let req = axum::http::Request::post("/api/v1/bookings")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(b.to_string()))
+                .unwrap();
+            let resp = router.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        match status {
+            StatusCode::CREATED => ok += 1,
+            StatusCode::CONFLICT => assert!(
+                body.contains("too_many_bookings")
+                    || body.contains("already_booked")
+                    || body.contains("slot_taken"),
+                "{body}"
+            ),
+            s => panic!("{s}: {body}"),
+        }
+    }
+    let active = count(
+        &app,
+        "SELECT COUNT(*) FROM booking WHERE phone_norm = '380677770011' AND status IN ('pending', 'confirmed')",
+    )
+    .await;
+    assert_eq!(active, ok, "every 201 is one active booking");
+    assert!((1..=3).contains(&ok), "the cap of 3 held: {ok}");
+    let per_service = count(
+        &app,
+        "SELECT COUNT(*) FROM (SELECT service_id FROM booking WHERE phone_norm = '380677770011' \
+         AND status IN ('pending', 'confirmed') GROUP BY service_id HAVING COUNT(*) > 1) t",
+    )
+    .await;
+    assert_eq!(per_service, 0, "one booking per service");
+    app.finish().await;
+}
+
+async fn caps_by_email_and_by_account(backend: Backend) {
+    let app = spawn(backend).await;
+    let office = office_id(&app, "office").await;
+    let visit = first_specialists_visit_services(&app, office).await;
+    assert!(visit.len() >= 4, "{visit:?}");
+    // By email: pending bookings count too, however the address is typed.
+    for (i, code) in visit.iter().take(3).enumerate() {
+        let s = slots(&app, office, code, None).await;
+        let mut body = request(office, code, s[i * 20]["start"].as_str().unwrap(), "");
+        body.as_object_mut().unwrap().remove("phone");
+        body["email"] = json!(if i == 1 {
+            "Mykola@Example.com"
+        } else {
+            "mykola@example.com"
+        });
+        let r = book(&app, &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["status"], "pending");
+    }
+    let s = slots(&app, office, &visit[3], None).await;
+    let mut body = request(office, &visit[3], s[70]["start"].as_str().unwrap(), "");
+    body.as_object_mut().unwrap().remove("phone");
+    body["email"] = json!(" MYKOLA@example.com ");
+    let r = book(&app, &body).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "too_many_bookings", "{}", r.body);
+
+    // By account number: a different phone each time, the same account.
+    for (i, code) in visit.iter().take(3).enumerate() {
+        let s = slots(&app, office, code, None).await;
+        let mut body = request(
+            office,
+            code,
+            s[i * 20 + 100]["start"].as_str().unwrap(),
+            &format!("06800000{i:02}"),
+        );
+        body["account"] = json!("1234567890");
+        let r = book(&app, &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let s = slots(&app, office, &visit[0], None).await;
+    let mut body = request(
+        office,
+        &visit[0],
+        s[150]["start"].as_str().unwrap(),
+        "0689999999",
+    );
+    body["account"] = json!("1234567890");
+    let r = book(&app, &body).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "already_booked", "{}", r.body);
+    let s = slots(&app, office, &visit[3], None).await;
+    let mut body = request(
+        office,
+        &visit[3],
+        s[150]["start"].as_str().unwrap(),
+        "0689999999",
+    );
+    body["account"] = json!("1234567890");
+    let r = book(&app, &body).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "too_many_bookings", "{}", r.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM booking").await, 6);
+    app.finish().await;
+}
+
+async fn cancelled_slot_stays_blocked_during_the_release_delay(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.booking.booking_rate_per_minute = 0;
+        c.booking.availability_rate_per_minute = 0;
+        c.booking.booking_release_delay_minutes = 30;
+    })
+    .await;
+    let office = office_id(&app, "office").await;
+    let service = visit_service(&app, office, 1).await;
+    let all = slots(&app, office, &service, None).await;
+    let spec = all[5]["specialists"][0].as_i64().unwrap();
+    let start = all[5]["start"].as_str().unwrap().to_string();
+    let mut body = request(office, &service, &start, "0671234567");
+    body["specialist"] = json!(spec);
+    let r = book(&app, &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let manage = r.json()["manage_token"].as_str().unwrap().to_string();
+    let r = app
+        .json(
+            Method::DELETE,
+            &format!("/api/v1/bookings/{manage}"),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "cancelled");
+    // Still blocked: not offered, and booking it loses.
+    let mine = slots(&app, office, &service, Some(spec)).await;
+    assert!(
+        !mine.iter().any(|s| s["start"] == start.as_str()),
+        "still held"
+    );
+    let mut other = body.clone();
+    other["phone"] = json!("0670000002");
+    let r = book(&app, &other).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "slot_taken", "{}", r.body);
+    // Once the delay has passed the worker returns it.
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(
+            "UPDATE booking SET release_at = '2000-01-01 00:00:00+00:00' WHERE status = 'cancelled'",
+        )
+        .await
+        .unwrap();
+    cherga::holds::run_once(&app.db).await.unwrap();
+    let mine = slots(&app, office, &service, Some(spec)).await;
+    assert!(
+        mine.iter().any(|s| s["start"] == start.as_str()),
+        "released"
+    );
+    let r = book(&app, &other).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    app.finish().await;
+}
+
+async fn reschedule_to_a_taken_time_is_409(backend: Backend) {
+    let app = spawn(backend).await;
+    let office = office_id(&app, "office").await;
+    let service = visit_service(&app, office, 1).await;
+    let all = slots(&app, office, &service, None).await;
+    let first = all[0]["start"].as_str().unwrap().to_string();
+    let r = book(&app, &request(office, &service, &first, "0671234567")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let manage = r.json()["manage_token"].as_str().unwrap().to_string();
+    // Every specialist free at the target time gets booked by someone else.
+    let target = &all[20];
+    for spec in target["specialists"].as_array().unwrap() {
+        let mut body = request(
+            office,
+            &service,
+            target["start"].as_str().unwrap(),
+            &format!("066{:07}", spec.as_i64().unwrap()),
+        );
+        body["specialist"] = spec.clone();
+        let r = book(&app, &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/bookings/{manage}/reschedule"),
+            &json!({"start": target["start"]}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "slot_taken", "{}", r.body);
+    assert!(
+        !r.json()["next"].as_array().unwrap().is_empty(),
+        "{}",
+        r.body
+    );
+    // The booking keeps its time and its minutes.
+    let r = app.get(&format!("/api/v1/bookings/{manage}")).await;
+    assert_eq!(r.json()["start"], first.as_str(), "{}", r.body);
+    assert_eq!(r.json()["status"], "confirmed");
+    let mine = slots(&app, office, &service, r.json()["specialist"].as_i64()).await;
+    assert!(
+        !mine.iter().any(|s| s["start"] == first.as_str()),
+        "still held"
+    );
+    app.finish().await;
+}
+
+async fn website_only_service_offers_no_booking(backend: Backend) {
+    let app = spawn(backend).await;
+    let bearer = app.admin_bearer().await;
+    let office = office_id(&app, "office").await;
+    let service = visit_service(&app, office, 1).await;
+    let all = slots(&app, office, &service, None).await;
+    let r = app
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/services/{service}"),
+            &json!({"channels": ["website"]}),
+            &[("authorization", &bearer)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let html = [("accept", "text/html")];
+    // The list says it is answered online and where, with no booking link for it.
+    let r = app.get_with("/booking/", &html).await;
+    assert!(
+        !r.body
+            .contains(&format!("service={service}&amp;channel=visit")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Цю послугу отримують онлайн"), "{}", r.body);
+    // Its booking page says where to read the answer and offers no office or time.
+    let r = app
+        .get_with(
+            &format!("/booking/times?service={service}&channel=visit"),
+            &html,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Цю послугу отримують онлайн"), "{}", r.body);
+    assert!(r.body.contains("Відкрити відповідь онлайн"), "{}", r.body);
+    assert!(!r.body.contains("/booking/details"), "{}", r.body);
+    assert!(!r.body.contains("Оберіть центр"), "{}", r.body);
+    // The API refuses it.
+    let r = book(
+        &app,
+        &request(
+            office,
+            &service,
+            all[0]["start"].as_str().unwrap(),
+            "0671234567",
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM booking").await, 0);
     app.finish().await;
 }

@@ -160,5 +160,6 @@ async fn chromium_finds_the_catalog_and_switches_language() {
     result.expect("browser steps");
 }
 
+mod booking;
 mod calculators;
 mod queue;

@@ -655,9 +655,206 @@ async fn outbox_without_smtp_is_read_and_retried_in_the_admin_page(backend: Back
 
 on_both_databases!(
     smtp_delivers_booking_mail_with_ics,
+    smtp_booking_over_http_sends_the_confirmation_and_the_invite,
     smtp_outage_keeps_the_message_until_the_server_is_back,
     smtp_a_dead_workers_claim_expires_and_the_message_is_sent,
     smtp_two_workers_deliver_each_message_once,
     outbox_enqueue_is_transactional_and_deduplicated,
     outbox_without_smtp_is_read_and_retried_in_the_admin_page,
 );
+
+/// The calendar event of a delivered mail's `.ics` part: (METHOD, DTSTART, DTEND, UID).
+fn invite_of(raw: &[u8]) -> (String, DateTime<Utc>, DateTime<Utc>, String) {
+    use icalendar::Component;
+    let msg = MessageParser::default().parse(raw).expect("mail parses");
+    let part = msg
+        .attachments()
+        .find(|a| a.attachment_name().is_some_and(|n| n.ends_with(".ics")))
+        .expect("an .ics attachment");
+    let ics = String::from_utf8(part.contents().to_vec()).expect("utf-8 ICS");
+    let cal: icalendar::Calendar = ics.parse().unwrap_or_else(|e| panic!("{e}: {ics}"));
+    let event = cal
+        .components
+        .iter()
+        .find_map(|c| match c {
+            icalendar::CalendarComponent::Event(e) => Some(e.clone()),
+            _ => None,
+        })
+        .expect("VEVENT");
+    let utc = |d: Option<icalendar::DatePerhapsTime>| match d {
+        Some(icalendar::DatePerhapsTime::DateTime(icalendar::CalendarDateTime::Utc(t))) => t,
+        other => panic!("not a UTC time: {other:?} in {ics}"),
+    };
+    (
+        cal.property_value("METHOD").unwrap_or_default().to_string(),
+        utc(event.get_start()),
+        utc(event.get_end()),
+        event.get_uid().unwrap_or_default().to_string(),
+    )
+}
+
+fn subject_of(raw: &[u8]) -> String {
+    MessageParser::default()
+        .parse(raw)
+        .and_then(|m| m.subject().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Books over HTTP with an email and receives, on a real SMTP server, the confirmation (link
+/// and code), then after confirming the invite with a valid calendar file, then after moving
+/// the booking an update of the same event.
+async fn smtp_booking_over_http_sends_the_confirmation_and_the_invite(backend: Backend) {
+    use axum::http::Method;
+    let app = TestApp::spawn_with(backend, |c| {
+        c.public_url = Some("https://cherga.test/".into());
+        c.mail_from = FROM.into();
+        c.booking.booking_rate_per_minute = 0;
+        c.booking.availability_rate_per_minute = 0;
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let Some(server) = SmtpServer::start(port, dir.path()).await else {
+        return app.finish().await;
+    };
+    let worker = MailWorker::new(app.db.clone(), Some(&smtp_url(port)), FROM, 5).expect("worker");
+
+    // A free time of the demo office's first specialist.
+    let offices = app.get("/api/v1/offices").await.json();
+    let office = offices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "office")
+        .expect("an office")["id"]
+        .as_i64()
+        .unwrap();
+    let specs = app
+        .get(&format!("/api/v1/offices/{office}/specialists"))
+        .await
+        .json();
+    let spec = specs[0]["id"].as_i64().unwrap();
+    let today = Utc::now().date_naive();
+    let (mut service, mut slots) = (String::new(), Vec::new());
+    for code in specs[0]["services"].as_array().unwrap() {
+        let r = app
+            .get(&format!(
+                "/api/v1/offices/{office}/availability?service={}&from={today}&to={}&specialist={spec}",
+                code.as_str().unwrap(),
+                today + chrono::Duration::days(14)
+            ))
+            .await;
+        if r.status == StatusCode::OK && r.json()["slots"].as_array().unwrap().len() > 20 {
+            service = code.as_str().unwrap().to_string();
+            slots = r.json()["slots"].as_array().unwrap().clone();
+            break;
+        }
+    }
+    assert!(!service.is_empty(), "a bookable service");
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/bookings",
+            &serde_json::json!({"office": office, "service": service, "start": slots[0]["start"],
+                "name": "Olena", "email": "olena@example.com", "lang": "en", "specialist": spec}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["status"], "pending");
+    let id = r.json()["id"].as_i64().unwrap();
+    let manage = r.json()["manage_token"].as_str().unwrap().to_string();
+    let parse = |s: &serde_json::Value| {
+        DateTime::parse_from_rfc3339(s.as_str().unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let (start, end) = (parse(&r.json()["start"]), parse(&r.json()["end"]));
+
+    // The confirmation request: link and code, no calendar file yet.
+    assert!(matches!(
+        worker.run_once().await.expect("pass"),
+        Pass::Sent(_)
+    ));
+    assert_eq!(worker.run_once().await.expect("pass"), Pass::Idle);
+    let delivered = server.messages();
+    assert_eq!(delivered.len(), 1);
+    let msg = MessageParser::default()
+        .parse(&delivered[0])
+        .expect("mail parses");
+    assert!(
+        msg.subject().unwrap_or("").starts_with("Please confirm"),
+        "{:?}",
+        msg.subject()
+    );
+    assert_eq!(msg.attachments().count(), 0);
+    let text = msg.body_text(0).expect("text").into_owned();
+    assert!(
+        text.contains(&format!("https://cherga.test/booking/manage/{manage}")),
+        "{text}"
+    );
+    let token: String = text
+        .split("https://cherga.test/booking/confirm/")
+        .nth(1)
+        .expect("confirmation link")
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64, "{text}");
+
+    // Confirmed through the link: the invite arrives with the right UTC times.
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/bookings/confirm",
+            &serde_json::json!({"token": token}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(matches!(
+        worker.run_once().await.expect("pass"),
+        Pass::Sent(_)
+    ));
+    assert_eq!(
+        worker.run_once().await.expect("pass"),
+        Pass::Idle,
+        "the reminder waits for its time"
+    );
+    let delivered = server.messages();
+    assert_eq!(delivered.len(), 2);
+    let invite = delivered
+        .iter()
+        .find(|m| subject_of(m).starts_with("Your appointment"))
+        .expect("the invite");
+    let (method, dtstart, dtend, uid) = invite_of(invite);
+    assert_eq!(method, "REQUEST");
+    assert_eq!((dtstart, dtend), (start, end));
+    assert_eq!(uid, format!("booking-{id}@cherga.test"));
+
+    // Moved: an update of the same event (same UID) at the new time.
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/bookings/{manage}/reschedule"),
+            &serde_json::json!({"start": slots[20]["start"]}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let new_start = parse(&r.json()["start"]);
+    assert!(matches!(
+        worker.run_once().await.expect("pass"),
+        Pass::Sent(_)
+    ));
+    let delivered = server.messages();
+    let update = delivered
+        .iter()
+        .find(|m| subject_of(m).starts_with("Appointment moved"))
+        .expect("the reschedule notice");
+    let (method, dtstart, _, uid2) = invite_of(update);
+    assert_eq!(method, "REQUEST");
+    assert_eq!(dtstart, new_start);
+    assert_eq!(uid2, uid, "the same calendar event");
+    app.finish().await;
+}

@@ -33,12 +33,19 @@ async fn home_in_ukrainian(backend: Backend) {
     assert!(html.contains("від 10 хв"));
     assert!(html.contains("(044) 247-40-40"));
     assert!(html.contains("cks.kiev@gmail.com"));
-    // Booking is not built yet: said once, not on every service.
-    assert_eq!(
-        html.matches("Онлайн-запис ще не доступний").count(),
-        1,
+    // Booking exists: the old "not available yet" line is gone, the visit and contact-center
+    // channels lead to the booking flow, and the menu has it.
+    assert!(!html.contains("Онлайн-запис ще не доступний"), "{html}");
+    assert!(
+        html.contains("channel=visit\">Записатися на прийом</a>"),
         "{html}"
     );
+    assert!(
+        html.contains("channel=contact_center\">Замовити зворотний дзвінок</a>"),
+        "{html}"
+    );
+    assert!(html.contains("href=\"/booking/times?service="), "{html}");
+    assert!(html.contains("<a href=\"/booking/\">Запис</a>"), "{html}");
     assert!(html.contains("href=\"/calculators/temporary-absence\""));
     // Demo office with its hours.
     assert!(html.contains("Пн 08:00–17:00"));
@@ -67,10 +74,13 @@ async fn home_in_english(backend: Backend) {
     assert!(html.contains("10+ min"));
     // The published Ukrainian title stays beside the translation.
     assert!(html.contains("Довідка про відсутність заборгованості"));
-    assert_eq!(
-        html.matches("Online booking is not available yet").count(),
-        1
+    assert!(!html.contains("Online booking is not available yet"));
+    assert!(html.contains("channel=visit\">Book a visit</a>"), "{html}");
+    assert!(
+        html.contains("channel=contact_center\">Book a call-back</a>"),
+        "{html}"
     );
+    assert!(html.contains("<a href=\"/booking/\">Booking</a>"), "{html}");
     app.finish().await;
 }
 

@@ -23,6 +23,13 @@ pub struct Model {
     #[sea_orm(unique)]
     pub manage_token_hash: String,
     pub confirm_token_hash: Option<String>,
+    /// Hash of the short code in the confirmation mail.
+    pub confirm_code_hash: Option<String>,
+    /// Wrong codes typed; past the limit only the link confirms.
+    pub confirm_failures: i32,
+    /// The manage token XOR a key derived from the confirmation token: only the holder of
+    /// the confirmation link can recover it (to mail the manage link on confirmation).
+    pub manage_token_sealed: Option<String>,
     pub hold_expires_at: Option<DateTimeUtc>,
     pub release_at: Option<DateTimeUtc>,
     pub locked_until: Option<DateTimeUtc>,

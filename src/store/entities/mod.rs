@@ -8,6 +8,7 @@ pub mod account_subsidy;
 pub mod board_event;
 pub mod booking;
 pub mod booking_claim;
+pub mod booking_person;
 pub mod building;
 pub mod case_audit;
 pub mod case_document;

@@ -169,6 +169,13 @@ pub struct ConfirmRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct ConfirmCodeRequest {
+    /// The six digits from the confirmation email.
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RescheduleRequest {
     /// The new start, RFC 3339.
     pub start: String,
@@ -405,7 +412,7 @@ pub async fn create(
         contact,
         client_ip: client_ip(&headers),
     };
-    match store::booking::book_slot(&state.db, new, &policy).await {
+    match store::booking::book_slot(&state.db, new, &policy, &state.config.booking_mail()).await {
         Ok(b) => (
             StatusCode::CREATED,
             Json(booking_dto(&b.booking, Some(b.manage_token))),
@@ -416,7 +423,7 @@ pub async fn create(
 }
 
 /// The address the rate limiter saw, kept on the booking for abuse review.
-fn client_ip(headers: &HeaderMap) -> Option<String> {
+pub fn client_ip(headers: &HeaderMap) -> Option<String> {
     headers
         .get(super::super::booking_limits::CLIENT_IP_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -432,7 +439,25 @@ pub async fn confirm(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<ConfirmRequest>,
 ) -> AppResult<Json<BookingDto>> {
-    let b = store::booking::confirm(&state.db, &req.token).await?;
+    let b = store::booking::confirm(&state.db, &req.token, &state.config.booking_mail()).await?;
+    Ok(Json(booking_dto(&b, None)))
+}
+
+/// Confirms a pending booking with the six-digit code from its email and the manage token.
+/// After five wrong codes only the link (token) confirms.
+#[utoipa::path(post, path = "/api/v1/bookings/{manage_token}/confirm", tag = "booking",
+    params(("manage_token" = String, Path)),
+    request_body = ConfirmCodeRequest,
+    responses((status = 200, body = BookingDto), (status = 404, body = crate::web::api::openapi::ErrorDto),
+        (status = 409, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn confirm_code(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ApiJson(req): ApiJson<ConfirmCodeRequest>,
+) -> AppResult<Json<BookingDto>> {
+    let b =
+        store::booking::confirm_by_code(&state.db, &token, &req.code, &state.config.booking_mail())
+            .await?;
     Ok(Json(booking_dto(&b, None)))
 }
 
@@ -465,7 +490,8 @@ pub async fn cancel(
     Path(token): Path<String>,
 ) -> AppResult<Json<BookingDto>> {
     let policy = state.config.booking_policy();
-    let b = store::booking::cancel(&state.db, &token, &policy).await?;
+    let b =
+        store::booking::cancel(&state.db, &token, &policy, &state.config.booking_mail()).await?;
     Ok(Json(booking_dto(&b, None)))
 }
 
@@ -491,7 +517,8 @@ pub async fn reschedule(
         Ok(Some(b)) => b.timezone,
         _ => chrono_tz::Europe::Kyiv,
     };
-    match store::booking::reschedule(&state.db, &token, start, &policy).await {
+    let mail = state.config.booking_mail();
+    match store::booking::reschedule(&state.db, &token, start, &policy, &mail).await {
         Ok(b) => Json(booking_dto(&b, None)).into_response(),
         Err(e) => book_error_response(e, lang, tz),
     }
@@ -540,8 +567,9 @@ pub async fn no_show(
     Ok(Json(staff_dto(&b)))
 }
 
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let limits = Limits::from_config(&state.config);
+/// The API's booking routes; `limits` are shared with the booking pages, so a client has one
+/// budget whichever it uses.
+pub fn routes(limits: &Limits) -> Router<AppState> {
     Router::new()
         .route("/offices", get(offices))
         .route("/offices/{id}/specialists", get(specialists))
@@ -556,18 +584,22 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(create).layer(from_fn_with_state(limits.booking.clone(), limit)),
         )
         .route("/bookings/confirm", post(confirm))
+        .route(
+            "/bookings/{token}/confirm",
+            post(confirm_code).layer(from_fn_with_state(limits.booking.clone(), limit)),
+        )
         .route("/bookings/{token}", get(show).delete(cancel))
         .route(
             "/bookings/{token}/reschedule",
-            post(reschedule).layer(from_fn_with_state(limits.booking, limit)),
+            post(reschedule).layer(from_fn_with_state(limits.booking.clone(), limit)),
         )
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(offices, specialists, availability, create, confirm, show, cancel, reschedule, office_day, no_show),
+    paths(offices, specialists, availability, create, confirm, confirm_code, show, cancel, reschedule, office_day, no_show),
     components(schemas(OfficeDto, SpecialistDto, SlotDto, AvailabilityDto, BookingRequest, BookingDto,
-        StaffBookingDto, TakenDto, ConfirmRequest, RescheduleRequest)),
+        StaffBookingDto, TakenDto, ConfirmRequest, ConfirmCodeRequest, RescheduleRequest)),
     tags((name = "booking", description = "Online booking: offices, availability, bookings. Times are RFC 3339 with the office's offset."))
 )]
 pub struct BookingApi;

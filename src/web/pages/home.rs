@@ -120,6 +120,7 @@ pub fn today() -> chrono::NaiveDate {
 
 fn channel_view(
     t: Tr,
+    code: &str,
     answer: Option<OnlineAnswer>,
     channel: Channel,
     website: &str,
@@ -145,8 +146,17 @@ fn channel_view(
                 None,
             ),
         },
-        // why: booking is not built yet; the page says so once, above the catalog.
-        Channel::Visit | Channel::ContactCenter => (None, None),
+        Channel::Visit | Channel::ContactCenter => (
+            Some((
+                format!(
+                    "/booking/times?service={}&channel={}",
+                    form_urlencoded::byte_serialize(code.as_bytes()).collect::<String>(),
+                    channel.code()
+                ),
+                t.pick(&channel.action()).to_string(),
+            )),
+            None,
+        ),
     };
     ChannelView {
         code: channel.code(),
@@ -263,7 +273,7 @@ fn render_catalog(
                     let channels: Vec<ChannelView> = s
                         .channels
                         .iter()
-                        .map(|&ch| channel_view(t, answer, ch, website))
+                        .map(|&ch| channel_view(t, &s.code, answer, ch, website))
                         .collect();
                     ServiceView {
                         code: s.code.clone(),

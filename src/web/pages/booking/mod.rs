@@ -3,11 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::{Chrome, render};
@@ -18,8 +19,9 @@ use crate::domain::catalog::Channel;
 use crate::error::{AppError, AppResult};
 use crate::store;
 use crate::store::booking::{BookError, BookingRecord, NewBooking};
-use crate::web::api::booking::parse_start;
+use crate::web::api::booking::{client_ip, parse_start};
 use crate::web::auth::Staff;
+use crate::web::booking_limits::{Limits, limit};
 use crate::web::context::{RequestContext, check_csrf};
 use crate::web::i18n::Tr;
 
@@ -52,14 +54,9 @@ async fn index(
         .map(|s| ServiceView {
             visit: s.has_channel(Channel::Visit),
             callback: s.has_channel(Channel::ContactCenter),
-            online: s.has_channel(Channel::Website).then(|| {
-                // why: where no calculator under the service's own rules exists, the home page
-                // (with the center's website) is the answer.
-                crate::domain::rules::jurisdiction::online_answer(&s.code, &state.rules, today)
-                    .and_then(crate::domain::rules::jurisdiction::OnlineAnswer::href)
-                    .unwrap_or("/")
-                    .to_string()
-            }),
+            online: s
+                .has_channel(Channel::Website)
+                .then(|| online_href(&state, &s.code, today)),
             duration: s.duration.display(ctx.lang),
             title: t.pick(&s.title).to_string(),
             code: s.code,
@@ -69,6 +66,26 @@ async fn index(
         chrome: Chrome::new(&ctx, staff.as_ref()),
         services,
     })
+}
+
+/// Where a service answered on the website is read: its calculator, or the home page with the
+/// center's website and tariffs.
+fn online_href(state: &AppState, code: &str, today: NaiveDate) -> String {
+    // why: where no calculator under the service's own rules exists, the home page (with the
+    // center's website) is the answer.
+    crate::domain::rules::jurisdiction::online_answer(code, &state.rules, today)
+        .and_then(crate::domain::rules::jurisdiction::OnlineAnswer::href)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("/#svc-{code}"))
+}
+
+/// `05.01 (Пн)` / `05.01 (Mon)`: the weekday in the page's language.
+fn day_label(t: Tr, d: NaiveDate) -> String {
+    format!(
+        "{} ({})",
+        d.format("%d.%m"),
+        t.get(&format!("weekday.{}", d.weekday().num_days_from_monday()))
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +111,9 @@ struct TimesPage {
     days: Vec<Link>,
     times: Vec<Link>,
     notice: Option<String>,
+    /// The service cannot be booked on this channel: why, and where to read it online.
+    refused: Option<String>,
+    online: Option<String>,
 }
 
 fn enc(s: &str) -> String {
@@ -124,6 +144,29 @@ async fn times_page(
         Some("contact_center") => OfficeKind::ContactCenter,
         _ => OfficeKind::Office,
     };
+    if !service.active || !service.has_channel(kind.channel()) {
+        let online = service
+            .has_channel(Channel::Website)
+            .then(|| online_href(state, &service.code, super::home::today()));
+        let refused = if online.is_some()
+            && !service.has_channel(Channel::Visit)
+            && !service.has_channel(Channel::ContactCenter)
+        {
+            t.get("booking.online_only")
+        } else {
+            t.get("booking.not_bookable")
+        };
+        return render(&TimesPage {
+            chrome: Chrome::new(ctx, staff),
+            service: t.pick(&service.title).to_string(),
+            offices: Vec::new(),
+            days: Vec::new(),
+            times: Vec::new(),
+            notice: None,
+            refused: Some(refused),
+            online,
+        });
+    }
     let offices: Vec<_> = store::booking::list_offices(&state.db)
         .await?
         .into_iter()
@@ -178,7 +221,7 @@ async fn times_page(
             .iter()
             .map(|d| Link {
                 href: format!("{base}&office={}&day={d}", office.id),
-                label: d.format("%d.%m (%a)").to_string(),
+                label: day_label(t, *d),
                 current: Some(*d) == chosen,
             })
             .collect();
@@ -208,6 +251,8 @@ async fn times_page(
         days,
         times,
         notice: notice.clone(),
+        refused: None,
+        online: None,
     })?;
     if notice.is_some() {
         *resp.status_mut() = StatusCode::CONFLICT;
@@ -304,6 +349,7 @@ async fn submit(
     State(state): State<AppState>,
     ctx: RequestContext,
     staff: Option<Staff>,
+    headers: HeaderMap,
     Form(form): Form<DetailsForm>,
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
@@ -331,10 +377,13 @@ async fn submit(
         start,
         specialist_id: None,
         contact,
-        client_ip: None,
+        client_ip: client_ip(&headers),
     };
-    match store::booking::book_slot(&state.db, new, &policy).await {
-        Ok(b) => Ok(Redirect::to(&format!("/booking/manage/{}", b.manage_token)).into_response()),
+    let mail = state.config.booking_mail();
+    match store::booking::book_slot(&state.db, new, &policy, &mail).await {
+        Ok(b) => {
+            Ok(Redirect::to(&format!("/booking/manage/{}?done=1", b.manage_token)).into_response())
+        }
         Err(BookError::Taken { .. }) => {
             let q = TimesQuery {
                 service: form.service.clone(),
@@ -366,6 +415,7 @@ struct BookingView {
     code: String,
     status: String,
     active: bool,
+    pending: bool,
     when: String,
     office: String,
     service: String,
@@ -378,6 +428,7 @@ fn view(t: Tr, b: &BookingRecord) -> BookingView {
         code: b.code.clone(),
         status: t.pick(&b.status.label()).to_string(),
         active: b.status.is_active(),
+        pending: b.status == crate::domain::booking::Status::Pending,
         when: format!(
             "{}–{}",
             b.starts_at.with_timezone(&tz).format("%d.%m.%Y %H:%M"),
@@ -395,6 +446,17 @@ struct ManagePage {
     chrome: Chrome,
     b: BookingView,
     token: String,
+    /// Said once, after booking or moving.
+    notice: Option<String>,
+    /// The resident gave an email: the code form is shown while pending.
+    has_email: bool,
+    errors: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ManageQuery {
+    done: Option<String>,
+    moved: Option<String>,
 }
 
 async fn manage(
@@ -402,15 +464,230 @@ async fn manage(
     ctx: RequestContext,
     staff: Option<Staff>,
     Path(token): Path<String>,
+    Query(q): Query<ManageQuery>,
 ) -> AppResult<Response> {
+    manage_page(&state, &ctx, staff.as_ref(), token, q, Vec::new()).await
+}
+
+async fn manage_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    staff: Option<&Staff>,
+    token: String,
+    q: ManageQuery,
+    errors: Vec<String>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
     let b = store::booking::find_by_token(&state.db, &token)
         .await?
         .ok_or_else(AppError::not_found)?;
-    render(&ManagePage {
-        chrome: Chrome::new(&ctx, staff.as_ref()),
-        b: view(Tr(ctx.lang), &b),
+    let pending = b.status == crate::domain::booking::Status::Pending;
+    let notice = if q.moved.is_some() {
+        Some(t.get("booking.moved"))
+    } else if q.done.is_some() && pending {
+        Some(t.get("booking.done_pending").replace(
+            "{minutes}",
+            &state.config.booking.booking_hold_minutes.to_string(),
+        ))
+    } else if q.done.is_some() {
+        Some(t.get("booking.done_confirmed"))
+    } else {
+        None
+    };
+    let failed = !errors.is_empty();
+    let mut resp = render(&ManagePage {
+        chrome: Chrome::new(ctx, staff),
+        b: view(t, &b),
         token,
-    })
+        notice,
+        has_email: b.email.is_some(),
+        errors,
+    })?;
+    if failed {
+        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(resp)
+}
+
+#[derive(Debug, Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// The six digits from the confirmation mail, typed on the manage page.
+async fn confirm_code(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Path(token): Path<String>,
+    Form(form): Form<CodeForm>,
+) -> AppResult<Response> {
+    check_csrf(&ctx, &form.csrf)?;
+    let mail = state.config.booking_mail();
+    match store::booking::confirm_by_code(&state.db, &token, &form.code, &mail).await {
+        Ok(_) => Ok(Redirect::to(&format!("/booking/manage/{token}")).into_response()),
+        Err(AppError::Invalid { fields, message }) => {
+            let mut errors: Vec<String> = fields
+                .iter()
+                .map(|f| f.message.get(ctx.lang).to_string())
+                .collect();
+            if errors.is_empty() {
+                errors.push(message.get(ctx.lang).to_string());
+            }
+            manage_page(
+                &state,
+                &ctx,
+                staff.as_ref(),
+                token,
+                ManageQuery::default(),
+                errors,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "booking/reschedule.html")]
+struct ReschedulePage {
+    chrome: Chrome,
+    b: BookingView,
+    token: String,
+    days: Vec<Link>,
+    /// (RFC 3339 start, `HH:MM`) of the chosen day.
+    times: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RescheduleQuery {
+    day: Option<String>,
+}
+
+async fn reschedule_form(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Path(token): Path<String>,
+    Query(q): Query<RescheduleQuery>,
+) -> AppResult<Response> {
+    reschedule_page(&state, &ctx, staff.as_ref(), token, q, None).await
+}
+
+/// The free times of the booking's service at its office, to move it to one of them.
+async fn reschedule_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    staff: Option<&Staff>,
+    token: String,
+    q: RescheduleQuery,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let t = Tr(ctx.lang);
+    let b = store::booking::find_by_token(&state.db, &token)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !b.status.is_active() {
+        return Ok(Redirect::to(&format!("/booking/manage/{token}")).into_response());
+    }
+    let policy = state.config.booking_policy();
+    let tz = b.timezone;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let to = today + Duration::days(policy.horizon_days.clamp(0, 31));
+    let a = store::booking::availability(
+        &state.db,
+        b.office_id,
+        &b.service_code,
+        today,
+        to,
+        None,
+        &policy,
+    )
+    .await?;
+    let mut day_list: Vec<NaiveDate> = a
+        .slots
+        .iter()
+        .map(|s| s.start.with_timezone(&tz).date_naive())
+        .collect();
+    day_list.dedup();
+    let chosen = q
+        .day
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .filter(|d| day_list.contains(d))
+        .or_else(|| day_list.first().copied());
+    let days = day_list
+        .iter()
+        .map(|d| Link {
+            href: format!("/booking/manage/{token}/reschedule?day={d}"),
+            label: day_label(t, *d),
+            current: Some(*d) == chosen,
+        })
+        .collect();
+    let times = a
+        .slots
+        .iter()
+        .filter(|s| Some(s.start.with_timezone(&tz).date_naive()) == chosen)
+        .map(|s| {
+            let start = s.start.with_timezone(&tz);
+            (start.to_rfc3339(), start.format("%H:%M").to_string())
+        })
+        .collect();
+    let conflict = notice.is_some();
+    let mut resp = render(&ReschedulePage {
+        chrome: Chrome::new(ctx, staff),
+        b: view(t, &b),
+        token,
+        days,
+        times,
+        notice,
+    })?;
+    if conflict {
+        *resp.status_mut() = StatusCode::CONFLICT;
+    }
+    Ok(resp)
+}
+
+#[derive(Debug, Deserialize)]
+struct RescheduleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    start: String,
+}
+
+async fn reschedule(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Option<Staff>,
+    Path(token): Path<String>,
+    Form(form): Form<RescheduleForm>,
+) -> AppResult<Response> {
+    check_csrf(&ctx, &form.csrf)?;
+    let start = parse_start("start", &form.start).map_err(|e| AppError::invalid_fields(vec![e]))?;
+    let policy = state.config.booking_policy();
+    let mail = state.config.booking_mail();
+    match store::booking::reschedule(&state.db, &token, start, &policy, &mail).await {
+        Ok(_) => Ok(Redirect::to(&format!("/booking/manage/{token}?moved=1")).into_response()),
+        Err(BookError::Taken { .. }) => {
+            let notice = Tr(ctx.lang).get("booking.time_taken");
+            reschedule_page(
+                &state,
+                &ctx,
+                staff.as_ref(),
+                token,
+                RescheduleQuery::default(),
+                Some(notice),
+            )
+            .await
+        }
+        Err(BookError::Refused { message, .. }) => Err(AppError::Conflict(message)),
+        Err(BookError::Other(e)) => Err(e),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -427,7 +704,8 @@ async fn cancel(
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
     let policy = state.config.booking_policy();
-    store::booking::cancel(&state.db, &token, &policy).await?;
+    let mail = state.config.booking_mail();
+    store::booking::cancel(&state.db, &token, &policy, &mail).await?;
     Ok(Redirect::to(&format!("/booking/manage/{token}")).into_response())
 }
 
@@ -460,7 +738,7 @@ async fn confirm(
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
-    let b = store::booking::confirm(&state.db, &token).await?;
+    let b = store::booking::confirm(&state.db, &token, &state.config.booking_mail()).await?;
     render(&ConfirmPage {
         chrome: Chrome::new(&ctx, staff.as_ref()),
         token,
@@ -539,16 +817,32 @@ async fn staff_day(
     })
 }
 
-pub fn routes() -> Router<AppState> {
+/// The booking pages. `limits` are the API's: the same per-address budget covers both.
+pub fn routes(limits: &Limits) -> Router<AppState> {
+    let availability = from_fn_with_state(limits.availability.clone(), limit);
+    let booking = || from_fn_with_state(limits.booking.clone(), limit);
     Router::new()
         .route("/booking/", get(index))
         .route(
             "/booking",
             get(|| async { Redirect::permanent("/booking/") }),
         )
-        .route("/booking/times", get(times))
-        .route("/booking/details", get(details).post(submit))
+        .route("/booking/times", get(times).layer(availability.clone()))
+        .route(
+            "/booking/details",
+            get(details).merge(post(submit).layer(booking())),
+        )
         .route("/booking/manage/{token}", get(manage))
+        .route(
+            "/booking/manage/{token}/reschedule",
+            get(reschedule_form)
+                .layer(availability)
+                .merge(post(reschedule).layer(booking())),
+        )
+        .route(
+            "/booking/manage/{token}/confirm",
+            post(confirm_code).layer(booking()),
+        )
         .route("/booking/manage/{token}/cancel", post(cancel))
         .route("/booking/confirm/{token}", get(confirm_form).post(confirm))
         .route("/booking/staff", get(staff_day))
