@@ -928,6 +928,7 @@ async fn openapi_lists_booking_and_bearer(backend: Backend) {
         "/api/v1/offices/{id}/availability",
         "/api/v1/bookings",
         "/api/v1/bookings/{manage_token}",
+        "/api/v1/bookings/{manage_token}/confirm",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
