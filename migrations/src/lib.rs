@@ -9,6 +9,7 @@ mod m20261125_000020_mail;
 mod m20261125_000030_queue;
 mod m20261125_000040_case;
 mod m20261206_000001_booking_mail;
+mod m20261206_000002_schedule_break;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000030_queue::Migration),
             Box::new(m20261125_000040_case::Migration),
             Box::new(m20261206_000001_booking_mail::Migration),
+            Box::new(m20261206_000002_schedule_break::Migration),
         ]
     }
 }

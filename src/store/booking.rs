@@ -14,7 +14,8 @@ use sea_orm::{
 
 use super::catalog::ServiceRecord;
 use super::entities::{
-    booking, booking_claim, booking_person, office, office_closure, office_hours, service,
+    booking, booking_claim, booking_person, office, office_closure, office_hours, schedule_break,
+    service,
     specialist, specialist_exception, specialist_skill, walk_in_period, work_schedule,
 };
 use crate::domain::booking::{
@@ -135,7 +136,9 @@ fn is_unique_violation(e: &DbErr) -> bool {
 
 /// Begins a transaction that writes: on SQLite it takes the write lock at once, so a
 /// transaction that reads before it writes never fails to upgrade under concurrency.
-async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+pub(super) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()
@@ -288,6 +291,20 @@ async fn load_plans(
             && let Some(br) = LocalWindow::parse(a, b)
         {
             day.breaks.push(br);
+        }
+    }
+    for b in schedule_break::Entity::find()
+        .filter(schedule_break::Column::SpecialistId.is_in(ids.clone()))
+        .all(db)
+        .await?
+    {
+        if let Some(day) = specs.get_mut(&b.specialist_id).and_then(|s| {
+            usize::try_from(b.weekday)
+                .ok()
+                .and_then(|d| s.week.get_mut(d))
+        }) && let Some(win) = LocalWindow::parse(&b.starts, &b.ends)
+        {
+            day.breaks.push(win);
         }
     }
     for w in walk_in_period::Entity::find()

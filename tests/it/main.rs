@@ -10,6 +10,7 @@ mod calculators;
 mod case;
 mod catalog;
 mod mail;
+mod offices;
 mod ops;
 mod pages;
 mod queue;

@@ -2,6 +2,7 @@
 //! booking request must pass, and the booking's statuses. Pure: no I/O.
 
 pub mod availability;
+pub mod edit;
 pub mod request;
 pub mod schedule;
 

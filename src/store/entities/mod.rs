@@ -25,6 +25,7 @@ pub mod meter_reading;
 pub mod office;
 pub mod office_closure;
 pub mod office_hours;
+pub mod schedule_break;
 pub mod service;
 pub mod setting;
 pub mod specialist;

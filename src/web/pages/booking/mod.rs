@@ -1,6 +1,8 @@
 //! Residents' booking pages (service → office → day → time → details → done), the manage and
 //! confirmation pages, and the staff's day list. Plain forms and links: no JavaScript needed.
 
+mod offices;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -846,4 +848,5 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         .route("/booking/manage/{token}/cancel", post(cancel))
         .route("/booking/confirm/{token}", get(confirm_form).post(confirm))
         .route("/booking/staff", get(staff_day))
+        .merge(offices::routes())
 }

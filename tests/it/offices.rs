@@ -1,0 +1,482 @@
+//! Booking admin pages: offices, closed days, specialists, weekly schedules and exceptions,
+//! edited through the forms and seen at once in availability.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::on_both_databases;
+use crate::support::{ADMIN_PASSWORD, Backend, Reply, TestApp, csrf_of};
+
+on_both_databases!(
+    admin_builds_an_office_whose_slots_show,
+    bad_input_is_422_and_writes_nothing,
+    only_admins_edit_offices,
+);
+
+async fn spawn(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, |c| {
+        c.booking.booking_rate_per_minute = 0;
+        c.booking.availability_rate_per_minute = 0;
+    })
+    .await
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+fn days_ahead(n: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Duration::days(n))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+async fn page(app: &TestApp, path: &str, cookies: &str) -> Reply {
+    app.get_with(path, &[("accept", "text/html"), ("cookie", cookies)])
+        .await
+}
+
+/// The id at the end of a `…/{id}?saved=1` redirect.
+fn saved_id(r: &Reply) -> i64 {
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let loc = r.location().expect("location");
+    let path = loc.strip_suffix("?saved=1").expect("saved notice");
+    path.rsplit('/').next().unwrap().parse().expect("id")
+}
+
+fn office_form<'a>(csrf: &'a str, code: &'a str, timezone: &'a str) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = [
+        ("csrf", csrf),
+        ("code", code),
+        ("name", "Західний центр"),
+        ("name_en", "West office"),
+        ("address", "вул. Тестова, 1"),
+        ("address_en", "1 Test St"),
+        ("kind", "office"),
+        ("timezone", timezone),
+        ("slot_minutes", "15"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for d in 0..7 {
+        f.push((format!("opens_{d}"), "09:00".into()));
+        f.push((format!("closes_{d}"), "17:00".into()));
+    }
+    f
+}
+
+async fn post(app: &TestApp, path: &str, fields: &[(String, String)], cookies: &str) -> Reply {
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    app.form(path, &pairs, cookies).await
+}
+
+fn week_form(csrf: &str, breaks: &str) -> Vec<(String, String)> {
+    let mut f = vec![("csrf".to_string(), csrf.to_string())];
+    for d in 0..7 {
+        f.push((format!("starts_{d}"), "09:00".into()));
+        f.push((format!("ends_{d}"), "17:00".into()));
+        f.push((format!("breaks_{d}"), breaks.into()));
+        f.push((format!("walk_in_{d}"), "16:00-17:00".into()));
+    }
+    f
+}
+
+/// A visit service of the catalog.
+async fn visit_service(app: &TestApp) -> String {
+    let services = app.get("/api/v1/services").await.json();
+    services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["channels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == "visit")
+        })
+        .expect("a visit service")["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn starts(app: &TestApp, office: i64, service: &str, from: &str, to: &str) -> Vec<String> {
+    let r = app
+        .get(&format!(
+            "/api/v1/offices/{office}/availability?service={service}&from={from}&to={to}"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["start"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn admin_builds_an_office_whose_slots_show(backend: Backend) {
+    let app = spawn(backend).await;
+    let cookies = app.browser_sign_in("admin", ADMIN_PASSWORD).await;
+    let csrf = csrf_of(&cookies);
+    let service = visit_service(&app).await;
+
+    let r = post(
+        &app,
+        "/admin/offices",
+        &office_form(&csrf, "west-9", "Europe/Kyiv"),
+        &cookies,
+    )
+    .await;
+    let office = saved_id(&r);
+    let r = page(&app, &format!("/admin/offices/{office}?saved=1"), &cookies).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("value=\"west-9\""), "{}", r.body);
+    let r = app.get("/api/v1/offices").await;
+    assert!(r.body.contains("\"west-9\""), "{}", r.body);
+
+    let skill = format!("skill_{service}");
+    let spec_form: Vec<(String, String)> = [
+        ("csrf", csrf.as_str()),
+        ("name", "Оксана Тестова"),
+        ("window_label", "W-9"),
+        ("active", "on"),
+        (skill.as_str(), "on"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let r = post(
+        &app,
+        &format!("/admin/offices/{office}/specialists"),
+        &spec_form,
+        &cookies,
+    )
+    .await;
+    let spec = saved_id(&r);
+    let base = format!("/admin/offices/{office}/specialists/{spec}");
+
+    // No schedule yet: nothing to book.
+    let (d1, d7) = (days_ahead(1), days_ahead(7));
+    assert!(starts(&app, office, &service, &d1, &d7).await.is_empty());
+
+    let r = post(
+        &app,
+        &format!("{base}/week"),
+        &week_form(&csrf, "12:00-12:30, 12:30-13:00"),
+        &cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM schedule_break WHERE specialist_id = {spec}")
+        )
+        .await,
+        14
+    );
+    let r = page(&app, &base, &cookies).await;
+    assert!(
+        r.body.contains("value=\"12:00-12:30, 12:30-13:00\""),
+        "{}",
+        r.body
+    );
+
+    // Slots show at once, from opening on the grid, never in a break or the walk-in hour.
+    let all = starts(&app, office, &service, &d1, &d7).await;
+    assert!(!all.is_empty());
+    for s in &all {
+        let hh = &s[11..13];
+        assert!(
+            hh != "12" && hh != "16" && ("09".."17").contains(&hh),
+            "{s}"
+        );
+        assert!(["00", "15", "30", "45"].contains(&&s[14..16]), "{s}");
+    }
+    assert!(all.iter().any(|s| &s[11..16] == "09:00"), "{all:?}");
+
+    // Leave on day 3 removes that day; other days stay.
+    let d3 = days_ahead(3);
+    assert!(!starts(&app, office, &service, &d3, &d3).await.is_empty());
+    let r = app
+        .form(
+            &format!("{base}/exceptions"),
+            &[("csrf", &csrf), ("from", &d3), ("kind", "leave")],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(starts(&app, office, &service, &d3, &d3).await.is_empty());
+    let d4 = days_ahead(4);
+    assert!(!starts(&app, office, &service, &d4, &d4).await.is_empty());
+
+    // A holiday closes day 4; removing it opens the day again.
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/closures"),
+            &[
+                ("csrf", &csrf),
+                ("day", &d4),
+                ("reason", "Свято"),
+                ("reason_en", "Holiday"),
+            ],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(starts(&app, office, &service, &d4, &d4).await.is_empty());
+    let closure = count(
+        &app,
+        &format!("SELECT CAST(id AS BIGINT) FROM office_closure WHERE office_id = {office}"),
+    )
+    .await;
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/closures/{closure}/delete"),
+            &[("csrf", &csrf)],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(!starts(&app, office, &service, &d4, &d4).await.is_empty());
+
+    // Closing the office on Mondays..Sundays (hours emptied) leaves nothing.
+    let mut form = office_form(&csrf, "west-9", "Europe/Kyiv");
+    for (k, v) in form.iter_mut() {
+        if k.starts_with("opens_") || k.starts_with("closes_") {
+            v.clear();
+        }
+    }
+    let r = post(&app, &format!("/admin/offices/{office}"), &form, &cookies).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(starts(&app, office, &service, &d1, &d7).await.is_empty());
+    app.finish().await;
+}
+
+async fn bad_input_is_422_and_writes_nothing(backend: Backend) {
+    let app = spawn(backend).await;
+    let cookies = app.browser_sign_in("admin", ADMIN_PASSWORD).await;
+    let csrf = csrf_of(&cookies);
+    let offices = count(&app, "SELECT COUNT(*) FROM office").await;
+    let hours = count(&app, "SELECT COUNT(*) FROM office_hours").await;
+
+    let mut form = office_form(&csrf, "west-9", "Mars/Olympus");
+    form.push(("opens_0".into(), "18:00".into()));
+    form.retain(|(k, v)| !(k == "opens_0" && v == "09:00"));
+    let r = post(&app, "/admin/offices", &form, &cookies).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("Невідомий часовий пояс «Mars/Olympus»"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("час закінчення 17:00 має бути пізніше за початок 18:00"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"Mars/Olympus\""), "{}", r.body);
+    let r = post(
+        &app,
+        "/admin/offices",
+        &form,
+        &format!("{cookies}; cherga_lang=en"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("Unknown time zone &#34;Mars/Olympus&#34;")
+            || r.body
+                .contains("Unknown time zone &quot;Mars/Olympus&quot;"),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM office").await, offices);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM office_hours").await,
+        hours
+    );
+
+    // A code another office has is a 409, nothing written.
+    let demo_code: String = {
+        let r = app.get("/api/v1/offices").await.json();
+        r[0]["code"].as_str().unwrap().to_string()
+    };
+    let r = post(
+        &app,
+        "/admin/offices",
+        &office_form(&csrf, &demo_code, "Europe/Kyiv"),
+        &cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("уже має інший центр"), "{}", r.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM office").await, offices);
+
+    // Overlapping breaks: 422, the stored week untouched.
+    let office = count(
+        &app,
+        "SELECT CAST(MIN(office_id) AS BIGINT) FROM specialist",
+    )
+    .await;
+    let spec = count(
+        &app,
+        &format!("SELECT CAST(MIN(id) AS BIGINT) FROM specialist WHERE office_id = {office}"),
+    )
+    .await;
+    let week_sql = format!(
+        "SELECT COUNT(*) FROM work_schedule WHERE specialist_id = {spec} AND starts = '09:00'"
+    );
+    let before = count(&app, &week_sql).await;
+    let walk_ins = count(&app, "SELECT COUNT(*) FROM walk_in_period").await;
+    let r = post(
+        &app,
+        &format!("/admin/offices/{office}/specialists/{spec}/week"),
+        &week_form(&csrf, "12:00-12:45, 12:30-13:00"),
+        &cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("перерви перекриваються"), "{}", r.body);
+    assert!(
+        r.body.contains("value=\"12:00-12:45, 12:30-13:00\""),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&app, &week_sql).await, before);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM schedule_break").await, 0);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM walk_in_period").await,
+        walk_ins
+    );
+
+    // An extra shift without hours, and a skill the catalog does not have.
+    let exceptions = count(&app, "SELECT COUNT(*) FROM specialist_exception").await;
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/specialists/{spec}/exceptions"),
+            &[("csrf", &csrf), ("from", &days_ahead(2)), ("kind", "extra")],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("Для додаткової зміни вкажіть її години."),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM specialist_exception").await,
+        exceptions
+    );
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/specialists/{spec}"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Хтось"),
+                ("window_label", "1"),
+                ("skill_no-such-service", "on"),
+            ],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("no-such-service"), "{}", r.body);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM specialist WHERE name = 'Хтось'").await,
+        0
+    );
+    app.finish().await;
+}
+
+async fn only_admins_edit_offices(backend: Backend) {
+    let app = spawn(backend).await;
+    let admin = app.admin_bearer().await;
+    for (user, role) in [("sup.one", "supervisor"), ("spec.one", "specialist")] {
+        let r = app
+            .json(
+                Method::POST,
+                "/api/v1/staff-users",
+                &json!({"username": user, "display_name": user, "role": role, "password": "long-enough-password"}),
+                &[("authorization", &admin)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let office = count(&app, "SELECT CAST(MIN(id) AS BIGINT) FROM office").await;
+    let closures = count(&app, "SELECT COUNT(*) FROM office_closure").await;
+    let offices = count(&app, "SELECT COUNT(*) FROM office").await;
+
+    // Not signed in: to the sign-in page.
+    let r = app
+        .get_with("/admin/offices", &[("accept", "text/html")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // A specialist may neither look nor edit.
+    let cookies = app
+        .browser_sign_in("spec.one", "long-enough-password")
+        .await;
+    let csrf = csrf_of(&cookies);
+    let r = page(&app, "/admin/offices", &cookies).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = post(
+        &app,
+        "/admin/offices",
+        &office_form(&csrf, "west-9", "Europe/Kyiv"),
+        &cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // A supervisor may look, read-only, but not edit.
+    let cookies = app.browser_sign_in("sup.one", "long-enough-password").await;
+    let csrf = csrf_of(&cookies);
+    let r = page(&app, "/admin/offices", &cookies).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(!r.body.contains("/admin/offices/new"), "{}", r.body);
+    let r = page(&app, &format!("/admin/offices/{office}"), &cookies).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("disabled"), "{}", r.body);
+    let r = post(
+        &app,
+        &format!("/admin/offices/{office}"),
+        &office_form(&csrf, "west-9", "Europe/Kyiv"),
+        &cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/closures"),
+            &[("csrf", &csrf), ("day", &days_ahead(5))],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM office").await, offices);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM office_closure").await,
+        closures
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM office WHERE code = 'west-9'").await,
+        0
+    );
+    app.finish().await;
+}
