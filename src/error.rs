@@ -198,10 +198,26 @@ impl From<sea_orm::DbErr> for AppError {
             )),
             _ => match err {
                 sea_orm::DbErr::ConnectionAcquire(e) => AppError::Unavailable(e.to_string()),
+                other if is_contention(&other) => AppError::Unavailable(other.to_string()),
                 other => AppError::Internal(other.to_string()),
             },
         }
     }
+}
+
+/// A write that lost to others for longer than the database waits (SQLite's busy timeout, a
+/// PostgreSQL deadlock or serialization failure): the request was fine and nothing was written,
+/// so it is a 503 to retry, not an internal error.
+fn is_contention(err: &sea_orm::DbErr) -> bool {
+    let text = err.to_string();
+    [
+        "database is locked",
+        "database table is locked",
+        "deadlock detected",
+        "could not serialize access",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }
 
 impl From<sea_orm::TransactionError<AppError>> for AppError {
@@ -234,6 +250,7 @@ impl IntoResponse for AppError {
                 retry_after_secs, ..
             }
             | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable(_) => Some(1),
             _ => None,
         };
         let mut resp = self.body_response();
@@ -292,4 +309,27 @@ fn fields_text(fields: &[FieldBody]) -> Vec<String> {
         .iter()
         .map(|f| format!("{}: {}", f.field, f.message))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_contention_is_a_retryable_503_not_a_500() {
+        let locked = sea_orm::DbErr::Custom(
+            "error returned from database: (code: 5) database is locked".into(),
+        );
+        let resp = AppError::from(locked).into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            resp.headers().get(axum::http::header::RETRY_AFTER),
+            Some(&axum::http::HeaderValue::from_static("1"))
+        );
+        let other = sea_orm::DbErr::Custom("no such column: x".into());
+        assert_eq!(
+            AppError::from(other).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
 }
