@@ -475,6 +475,7 @@ struct StaffQuery {
 }
 
 struct StaffRow {
+    id: i32,
     b: BookingView,
     resident: String,
 }
@@ -510,6 +511,7 @@ async fn staff_day(
         .await?
         .iter()
         .map(|b| StaffRow {
+            id: b.id,
             b: view(t, b),
             resident: [
                 Some(b.name.clone()),
