@@ -25,6 +25,7 @@ on_both_databases!(
     consultations_show_the_facts_of_their_topic,
     free_text_has_limits,
     a_half_done_charge_run_resumes_and_charges_once,
+    the_visit_case_migration_keeps_cases_and_adds_keys,
 );
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -826,4 +827,75 @@ fn urlencoding_free(location: &str) -> String {
         .find(|(k, _)| k == "notice")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
+}
+
+/// The migration run again over a database with cases, their audit rows and documents (on
+/// SQLite it rebuilds the table under them): nothing is lost, and the new keys hold.
+async fn the_visit_case_migration_keeps_cases_and_adds_keys(backend: Backend) {
+    use migration::MigratorTrait;
+    let app = TestApp::spawn(backend).await;
+    let d = desk(&app, "spec1").await;
+    let id = open(&app, &d.auth, "1000000005", "no-debt-certificate").await;
+    let r = post(
+        &app,
+        &format!("/api/v1/cases/{id}/operations"),
+        &d.auth,
+        json!({"kind": "no_debt_certificate", "documents": ["passport"]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let t = issue(&app, &d.service).await;
+    act(&app, &d, &t, "call", json!({})).await;
+    act(&app, &d, &t, "start", json!({})).await;
+    let r = act(&app, &d, &t, "finish", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let before = get(&app, &format!("/api/v1/cases/{id}"), &d.auth)
+        .await
+        .json();
+    let audit = count(&app, "SELECT COUNT(*) FROM case_audit").await;
+    let docs = count(&app, "SELECT COUNT(*) FROM case_document").await;
+    assert!(audit >= 3 && docs == 1, "{audit} {docs}");
+
+    migration::Migrator::down(&app.db, Some(1))
+        .await
+        .expect("down");
+    migration::Migrator::up(&app.db, None)
+        .await
+        .expect("up again");
+
+    let after = get(&app, &format!("/api/v1/cases/{id}"), &d.auth)
+        .await
+        .json();
+    assert_eq!(after, before);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM case_audit").await, audit);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM case_document").await,
+        docs
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM visit_case").await, 2);
+    let insert = |ticket: String| {
+        format!(
+            "INSERT INTO visit_case (account_id, service_code, staff_id, ticket_id, status, \
+             documents_seen, notes, opened_at) VALUES (NULL, 'owner-change', 1, {ticket}, 'open', \
+             '[]', '', '2026-01-01 00:00:00+00:00')"
+        )
+    };
+    // A second case of the ticket, and a case of a ticket that does not exist, are refused.
+    assert!(
+        app.db
+            .execute_unprepared(&insert(t["id"].to_string()))
+            .await
+            .is_err()
+    );
+    assert!(
+        app.db
+            .execute_unprepared(&insert("999999".into()))
+            .await
+            .is_err()
+    );
+    // Without a ticket and without an account, many may exist.
+    exec(&app, &insert("NULL".into())).await;
+    exec(&app, &insert("NULL".into())).await;
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM visit_case").await, 4);
+    app.finish().await;
 }
