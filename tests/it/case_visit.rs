@@ -228,6 +228,30 @@ async fn finishing_a_visit_opens_exactly_one_case(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("attach the account"), "{}", r.body);
+    // The page offers to attach the account instead of the operations.
+    let cookies = app.browser_sign_in("spec1", "correct horse 1").await;
+    let page = app
+        .get_with(
+            &format!("/cases/{id}"),
+            &[("cookie", &cookies), ("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(r#"id="attach-account""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains(r#"class="case-op" id="absence-form""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(t["number"].as_str().unwrap()),
+        "{}",
+        page.body
+    );
     let attach = format!("/api/v1/cases/{id}/account");
     let r = post(&app, &attach, &d.auth, json!({"account": "9999999999"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
