@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use crate::domain::lang::Text;
+use crate::domain::rules::numbers::echo;
 
 /// An owner's share of the dwelling, as a fraction `numerator / denominator`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +27,8 @@ pub fn check_shares(owners: &[OwnerShare]) -> Result<(), Text> {
     for o in owners {
         if o.denominator == 0 || o.numerator == 0 || o.numerator > o.denominator {
             return Err(Text::new(
-                format!("Частка власника «{}» неправильна.", o.name),
-                format!("The share of owner \"{}\" is wrong.", o.name),
+                format!("Частка власника «{}» неправильна.", echo(&o.name)),
+                format!("The share of owner \"{}\" is wrong.", echo(&o.name)),
             ));
         }
         num = num * u128::from(o.denominator) + u128::from(o.numerator) * den;
@@ -118,6 +119,18 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_wrong_share_quotes_at_most_40_characters_of_the_name() {
+        let e = check_shares(&[OwnerShare {
+            name: "Ю".repeat(300),
+            numerator: 3,
+            denominator: 2,
+        }])
+        .unwrap_err();
+        assert!(e.uk.contains(&format!("{}…", "Ю".repeat(40))), "{}", e.uk);
+        assert!(!e.en.contains(&"Ю".repeat(41)), "{}", e.en);
     }
 
     fn owner(n: u32, den: u32) -> OwnerShare {

@@ -25,7 +25,9 @@ use crate::domain::account::{OwnerShare, Reading, check_reading, check_shares, s
 use crate::domain::lang::Text;
 use crate::domain::ledger::{self, Basis, ChargeBase, Entry, EntryKind, Tariff};
 use crate::domain::money::Money;
-use crate::domain::procedure::{Operation, OperationKind, Procedures, document_name, instalments};
+use crate::domain::procedure::{
+    Operation, OperationKind, Procedures, Topic, document_name, instalments,
+};
 use crate::domain::rules::RuleSetRegistry;
 use crate::domain::rules::absence::{self, AbsenceInput, Charge};
 use crate::domain::rules::calendar::{YearMonth, show_date};
@@ -35,6 +37,14 @@ use crate::domain::rules::services::Service;
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 use crate::store::staff::StaffUser;
+
+mod runs;
+mod visit;
+pub use runs::{ChargeRunRow, list_charge_runs};
+pub use visit::{
+    VisitRecord, attach_account, case_facts, find_case_of_booking, find_case_of_ticket,
+    find_operation_result, open_visit_case,
+};
 
 // ---- records -------------------------------------------------------------------------------------
 
@@ -139,7 +149,9 @@ pub struct AuditRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRecord {
     pub id: i32,
-    pub account_id: i32,
+    /// None until an account is attached.
+    pub account_id: Option<i32>,
+    /// Empty until an account is attached.
     pub account_number: String,
     pub service_code: String,
     pub staff_id: i32,
@@ -153,6 +165,8 @@ pub struct CaseRecord {
     pub opened_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub audit: Vec<AuditRecord>,
+    /// The ticket and booking behind the case (by `find_case` only).
+    pub visit: Option<VisitRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -899,6 +913,7 @@ fn to_case(c: visit_case::Model, number: String, audit: Vec<AuditRecord>) -> Cas
         opened_at: c.opened_at,
         closed_at: c.closed_at,
         audit,
+        visit: None,
     }
 }
 
@@ -908,49 +923,84 @@ fn may_see(staff: &StaffUser, c: &visit_case::Model) -> bool {
 }
 
 pub struct OpenCase<'a> {
+    /// The account number; may be empty when the case is opened from a ticket or booking (the
+    /// booking's account is taken when it names one, else the account is attached later).
     pub account: &'a str,
+    /// The catalog service; may be empty when the case is opened from a ticket or booking.
     pub service: &'a str,
     pub ticket: Option<i32>,
     pub booking: Option<i32>,
     pub notes: &'a str,
 }
 
-/// Opens a case for an account and a catalog service that has a procedure.
+/// The longest free text a case keeps (notes, reasons).
+pub const MAX_NOTES: usize = 2000;
+
+/// Opens a case for a catalog service that has a procedure: directly for an account, or from a
+/// called ticket (the staff member's own, unless a supervisor) or a booking, which must exist and
+/// may not have their case yet.
 pub async fn open_case(
     db: &DatabaseConnection,
     procedures: &Procedures,
     staff: &StaffUser,
     req: OpenCase<'_>,
 ) -> AppResult<CaseRecord> {
-    if procedures.get(req.service).is_none() {
+    let source = visit::check_source(db, staff, req.ticket, req.booking).await?;
+    let service = match req.service.trim() {
+        "" => source.service_code.clone().unwrap_or_default(),
+        s => s.to_string(),
+    };
+    if procedures.get(&service).is_none() {
         return Err(AppError::Invalid {
             message: Text::new("Невідома послуга.", "Unknown service."),
             fields: vec![crate::error::FieldError::new(
                 "service",
                 Text::new(
-                    format!("Послуги «{}» немає в каталозі.", req.service),
-                    format!("There is no service \"{}\" in the catalog.", req.service),
+                    format!("Послуги «{service}» немає в каталозі."),
+                    format!("There is no service \"{service}\" in the catalog."),
                 ),
             )],
         });
     }
-    let Some(a) = account_by_number(db, req.account).await? else {
-        return Err(AppError::Invalid {
-            message: Text::new("Рахунок не знайдено.", "Account not found."),
-            fields: vec![crate::error::FieldError::new(
-                "account",
+    if req.notes.chars().count() > MAX_NOTES {
+        return Err(AppError::invalid_fields(vec![
+            crate::error::FieldError::new(
+                "notes",
                 Text::new(
-                    format!("Особового рахунку «{}» немає.", req.account),
-                    format!("There is no account \"{}\".", req.account),
+                    format!("Нотатки — не довше {MAX_NOTES} символів."),
+                    format!("Notes may be at most {MAX_NOTES} characters."),
                 ),
-            )],
-        });
+            ),
+        ]));
+    }
+    let account = match req.account.trim() {
+        "" if source.ticket.is_some() || source.booking.is_some() => source.account.clone(),
+        n => Some(
+            account_by_number(db, n)
+                .await?
+                .ok_or_else(|| AppError::Invalid {
+                    message: Text::new("Рахунок не знайдено.", "Account not found."),
+                    fields: vec![crate::error::FieldError::new(
+                        "account",
+                        Text::new(
+                            format!("Особового рахунку «{n}» немає."),
+                            format!("There is no account \"{n}\"."),
+                        ),
+                    )],
+                })?,
+        ),
     };
-    let office_id = specialist::Entity::find()
-        .filter(specialist::Column::UserId.eq(staff.id))
-        .one(db)
-        .await?
-        .map(|s| s.office_id);
+    let office_id = match &source.ticket {
+        Some(t) => Some(t.office_id),
+        None => match &source.booking {
+            Some(b) => Some(b.office_id),
+            None => specialist::Entity::find()
+                .filter(specialist::Column::UserId.eq(staff.id))
+                .one(db)
+                .await?
+                .map(|s| s.office_id),
+        },
+    };
     let office_id = match office_id {
         Some(id) => Some(id),
         None => office::Entity::find()
@@ -960,13 +1010,13 @@ pub async fn open_case(
             .map(|o| o.id),
     };
     let txn = db.begin().await?;
-    let c = visit_case::ActiveModel {
-        account_id: Set(a.id),
-        service_code: Set(req.service.to_string()),
+    let inserted = visit_case::ActiveModel {
+        account_id: Set(account.as_ref().map(|a| a.id)),
+        service_code: Set(service.clone()),
         office_id: Set(office_id),
         staff_id: Set(staff.id),
-        ticket_id: Set(req.ticket),
-        booking_id: Set(req.booking),
+        ticket_id: Set(source.ticket.as_ref().map(|t| t.id)),
+        booking_id: Set(source.booking.as_ref().map(|b| b.id)),
         status: Set("open".into()),
         documents_seen: Set("[]".into()),
         notes: Set(req.notes.to_string()),
@@ -974,13 +1024,32 @@ pub async fn open_case(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await;
+    let c = match inserted {
+        Ok(c) => c,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(conflict(
+                "Справу цього талона вже відкрито.",
+                "A case was already opened for this ticket.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     audit(
         &txn,
         c.id,
         staff.id,
         "open",
-        format!("account {} service {}", a.number, req.service),
+        format!(
+            "account {} service {service}{}{}",
+            account.as_ref().map(|a| a.number.as_str()).unwrap_or("-"),
+            c.ticket_id
+                .map(|t| format!(" ticket #{t}"))
+                .unwrap_or_default(),
+            c.booking_id
+                .map(|b| format!(" booking #{b}"))
+                .unwrap_or_default(),
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -1001,11 +1070,15 @@ pub async fn find_case(
     if !may_see(staff, &c) {
         return Err(AppError::Forbidden);
     }
-    let number = account::Entity::find_by_id(c.account_id)
-        .one(db)
-        .await?
-        .map(|a| a.number)
-        .unwrap_or_default();
+    let number = match c.account_id {
+        Some(id) => account::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|a| a.number)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let visit = visit::load_visit(db, &c).await?;
     let trail = case_audit::Entity::find()
         .filter(case_audit::Column::CaseId.eq(id))
         .order_by_asc(case_audit::Column::Id)
@@ -1019,7 +1092,9 @@ pub async fn find_case(
             at: a.at,
         })
         .collect();
-    Ok(Some(to_case(c, number, trail)))
+    let mut record = to_case(c, number, trail);
+    record.visit = visit;
+    Ok(Some(record))
 }
 
 /// The cases the staff member may see, newest first (at most 200).
@@ -1036,7 +1111,7 @@ pub async fn list_cases(
         .limit(200)
         .all(db)
         .await?;
-    let ids: BTreeSet<i32> = cases.iter().map(|c| c.account_id).collect();
+    let ids: BTreeSet<i32> = cases.iter().filter_map(|c| c.account_id).collect();
     let numbers: HashMap<i32, String> = account::Entity::find()
         .filter(account::Column::Id.is_in(ids))
         .all(db)
@@ -1047,7 +1122,10 @@ pub async fn list_cases(
     Ok(cases
         .into_iter()
         .map(|c| {
-            let n = numbers.get(&c.account_id).cloned().unwrap_or_default();
+            let n = c
+                .account_id
+                .and_then(|id| numbers.get(&id).cloned())
+                .unwrap_or_default();
             to_case(c, n, Vec::new())
         })
         .collect())
@@ -1081,7 +1159,9 @@ pub async fn close_case(
         Outcome::Referred(r) => ("referred", Some(r.clone())),
     };
     let txn = db.begin().await?;
-    lock_account(&txn, c.account_id).await?;
+    if let Some(account_id) = c.account_id {
+        lock_account(&txn, account_id).await?;
+    }
     let r = visit_case::Entity::update_many()
         .col_expr(visit_case::Column::Status, Expr::value("closed"))
         .col_expr(visit_case::Column::Outcome, Expr::value(code))
@@ -1126,12 +1206,17 @@ struct OpContext<'a> {
     rules: &'a RuleSetRegistry,
     staff: &'a StaffUser,
     today: NaiveDate,
+    /// The facts a consultation of the case's service shows.
+    topic: Topic,
 }
 
 /// Performs an operation of an open case in one transaction: the account is locked first, the
 /// ledger entries, account changes, document and audit row are written together, and with an
 /// idempotency key the first result is stored beside them, so a repeated request returns it and
 /// writes nothing more.
+///
+/// The documents of the procedure's checklist must have been seen: recorded on the case by an
+/// earlier operation, or ticked with this one (see [`perform_seen`]).
 pub async fn perform(
     db: &DatabaseConnection,
     rules: &RuleSetRegistry,
@@ -1141,6 +1226,32 @@ pub async fn perform(
     op: Operation,
     idempotency_key: Option<&str>,
 ) -> AppResult<OperationRecord> {
+    perform_seen(
+        db,
+        rules,
+        procedures,
+        staff,
+        case_id,
+        op,
+        &[],
+        idempotency_key,
+    )
+    .await
+}
+
+/// [`perform`], recording `documents` (ids of the procedure's checklist) as seen with the
+/// operation, in its transaction. An operation whose checklist is not all seen is refused (422).
+#[allow(clippy::too_many_arguments)]
+pub async fn perform_seen(
+    db: &DatabaseConnection,
+    rules: &RuleSetRegistry,
+    procedures: &Procedures,
+    staff: &StaffUser,
+    case_id: i32,
+    op: Operation,
+    documents: &[String],
+    idempotency_key: Option<&str>,
+) -> AppResult<OperationRecord> {
     let case = visit_case::Entity::find_by_id(case_id)
         .one(db)
         .await?
@@ -1148,6 +1259,9 @@ pub async fn perform(
     if !may_see(staff, &case) {
         return Err(AppError::Forbidden);
     }
+    let Some(account_id) = case.account_id else {
+        return Err(visit::no_account());
+    };
     let scope = format!("case-op:{}", staff.id);
     if let Some(key) = idempotency_key
         && let Some(stored) = stored_result(db, &scope, key).await?
@@ -1177,7 +1291,7 @@ pub async fn perform(
     }
     let tz = office_timezone(db, case.office_id).await;
     let txn = db.begin().await?;
-    lock_account(&txn, case.account_id).await?;
+    lock_account(&txn, account_id).await?;
     if let Some(key) = idempotency_key
         && let Some(stored) = stored_result(&txn, &scope, key).await?
     {
@@ -1193,7 +1307,15 @@ pub async fn perform(
             "The case is closed: no more operations.",
         ));
     }
-    let account = account::Entity::find_by_id(case.account_id)
+    let seen = visit::documents_after(procedure, &current.documents_seen, documents)?;
+    if !documents.is_empty() {
+        set_documents_seen(&txn, case_id, &seen).await?;
+    }
+    let current = visit_case::Model {
+        documents_seen: serde_json::to_string(&seen).unwrap_or_else(|_| "[]".into()),
+        ..current
+    };
+    let account = account::Entity::find_by_id(account_id)
         .one(&txn)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -1203,6 +1325,7 @@ pub async fn perform(
         rules,
         staff,
         today: today_in(tz),
+        topic: procedure.topic,
     };
     let record = run_operation(&txn, &ctx, op).await?;
     audit(
@@ -1276,11 +1399,23 @@ fn record(kind: OperationKind) -> OperationRecord {
     }
 }
 
+/// Records documents as seen on the case, beside those recorded before.
 async fn set_documents_seen(
     txn: &impl ConnectionTrait,
     case_id: i32,
     docs: &[String],
 ) -> AppResult<()> {
+    let mut all: Vec<String> = visit_case::Entity::find_by_id(case_id)
+        .one(txn)
+        .await?
+        .and_then(|c| serde_json::from_str(&c.documents_seen).ok())
+        .unwrap_or_default();
+    for d in docs {
+        if !all.contains(d) {
+            all.push(d.clone());
+        }
+    }
+    let docs = &all;
     visit_case::Entity::update_many()
         .col_expr(
             visit_case::Column::DocumentsSeen,
@@ -2156,44 +2291,7 @@ async fn run_operation(
             out.facts = serde_json::json!({"total_charge": result.total_charge, "premises": out.entries.len()});
         }
         Operation::Consultation => {
-            let full = load_account(txn, acc.clone()).await?;
-            let entries = entries_of(txn, acc.id).await?;
-            let last_charge = entries
-                .iter()
-                .filter(|e| e.kind == "charge")
-                .map(|e| e.period.clone())
-                .max();
-            let benefit_lines: Vec<&EntryRecord> = entries
-                .iter()
-                .filter(|e| e.kind == "benefit" && Some(&e.period) == last_charge.as_ref())
-                .collect();
-            let adjustments: Vec<&EntryRecord> = entries
-                .iter()
-                .filter(|e| e.kind == "adjustment" || e.kind == "correction")
-                .collect();
-            let tariffs: Vec<serde_json::Value> = tariff::Entity::find()
-                .order_by_asc(tariff::Column::Service)
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|t| serde_json::json!({"service": t.service, "price": Money::from_kopiykas(t.price_kop), "valid_from": t.valid_from, "valid_to": t.valid_to}))
-                .collect();
-            let payments: Vec<&EntryRecord> =
-                entries.iter().filter(|e| e.kind == "payment").collect();
-            out.facts = serde_json::json!({
-                "balance": full.balance,
-                "debt": full.debt,
-                "benefits": full.benefits,
-                "benefit_lines": benefit_lines,
-                "adjustments": adjustments,
-                "subsidies": full.subsidies,
-                "tariffs": tariffs,
-                "meters": full.meters,
-                "owners": full.owners,
-                "services": full.services,
-                "payments": payments,
-                "building": full.building,
-            });
+            out.facts = visit::consultation_facts(txn, acc, ctx.topic).await?;
         }
     }
     Ok(out)

@@ -1006,9 +1006,7 @@ pub async fn act_on_ticket(
                     .map(str::trim)
                     .filter(|n| !n.is_empty())
                     .map(str::to_string);
-                // case: the case module opens the visit's case here, from this ticket row:
-                // ticket id, service_id, specialist_id, desk_id, staff_user_id, called_at,
-                // started_at, finished_at, outcome and notes (all set in this transaction).
+                // The visit's case is opened below, once this row is written.
                 update = update
                     .col_expr(ticket::Column::FinishedAt, Expr::value(now))
                     .col_expr(ticket::Column::Outcome, Expr::value(outcome))
@@ -1060,6 +1058,10 @@ pub async fn act_on_ticket(
             .await?;
         if res.rows_affected != 1 {
             return Err(wrong_state());
+        }
+        if action == Action::Finish {
+            // The visit's case (ticket, service, staff, outcome, notes), in this transaction.
+            super::case::open_visit_case(&txn, t.id, actor).await?;
         }
     }
     let t2 = ticket::Entity::find_by_id(t.id)

@@ -1,4 +1,4 @@
-//! Table of the case module (migration m20261125_000040_case).
+//! Table of the case module (migrations m20261125_000040_case, m20261206_000004_visit_case).
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +6,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
-    pub account_id: i32,
+    /// None until an account is attached (a walk-in visit finished before it was known).
+    pub account_id: Option<i32>,
     pub service_code: String,
     pub office_id: Option<i32>,
     pub staff_id: i32,

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/{number}/ledger", get(ledger))
         .route("/api/v1/cases", post(open_case).get(list_cases))
         .route("/api/v1/cases/{id}", get(get_case))
+        .route("/api/v1/cases/{id}/account", post(attach_account))
         .route("/api/v1/cases/{id}/operations", post(operate))
         .route("/api/v1/cases/{id}/close", post(close_case))
         .route("/api/v1/charge-runs", post(charge_run))
@@ -40,9 +41,9 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_accounts, get_account, ledger, open_case, list_cases, get_case, operate, close_case, charge_run),
+    paths(list_accounts, get_account, ledger, open_case, list_cases, get_case, attach_account, operate, close_case, charge_run),
     components(schemas(
-        AccountSummaryDto, AccountDto, DebtDto, EntryDto, OpenCaseDto, CaseDto, AuditDto,
+        AccountSummaryDto, AccountDto, DebtDto, EntryDto, OpenCaseDto, CaseDto, AuditDto, VisitDto, AttachAccountDto,
         OperationDto, OperationResultDto, DocumentRefDto, CloseDto, ChargeRunDto, ChargeRunResultDto,
         OwnerDto, TemporaryAbsenceParams, AbsenceParams, PaymentSearchParams, AttachPaymentParams,
         MonthParams, AreaChangeParams, OwnerChangeParams, MeterReadingParams, MeterSealStopParams,
@@ -272,14 +273,44 @@ pub async fn ledger(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OpenCaseDto {
-    /// Account number.
+    /// Account number. May be left out with `ticket` or `booking`: the booking's account is
+    /// taken when it names one, else the case waits for `POST /api/v1/cases/{id}/account`.
+    #[serde(default)]
     pub account: String,
-    /// Catalog service code.
+    /// Catalog service code; by default the ticket's or booking's service.
+    #[serde(default)]
     pub service: String,
+    /// The ticket being served: the caller's own called or in-service ticket (a supervisor's
+    /// any). One case per ticket: a second one is 409.
     pub ticket: Option<i32>,
     pub booking: Option<i32>,
+    /// At most 2000 characters.
     #[serde(default)]
     pub notes: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AttachAccountDto {
+    /// Account number.
+    pub account: String,
+}
+
+/// The visit behind a case, read through its ticket and booking.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitDto {
+    /// "A-017".
+    pub ticket_number: Option<String>,
+    pub ticket_status: Option<String>,
+    pub window: Option<String>,
+    pub specialist: Option<String>,
+    pub called_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The desk's outcome: `served`, `referred`, `declined`.
+    pub ticket_outcome: Option<String>,
+    pub booking_code: Option<String>,
+    /// The account number given with the booking.
+    pub booking_account: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -293,7 +324,8 @@ pub struct AuditDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseDto {
     pub id: i32,
-    pub account: String,
+    /// Null until an account is attached; operations are refused until then.
+    pub account: Option<String>,
     pub service: String,
     pub staff_id: i32,
     pub ticket: Option<i32>,
@@ -307,19 +339,36 @@ pub struct CaseDto {
     pub notes: String,
     /// The operations this service's procedure allows.
     pub operations: Vec<String>,
+    /// Ids of the documents an operation of this service needs seen (`documents` of an
+    /// operation); those in `documents_seen` are already recorded.
+    pub checklist: Vec<String>,
     pub opened_at: chrono::DateTime<chrono::Utc>,
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub audit: Vec<AuditDto>,
+    pub visit: Option<VisitDto>,
 }
 
 fn case_dto(c: store::CaseRecord) -> CaseDto {
-    let operations = procedure::bundled()
-        .get(&c.service_code)
+    let p = procedure::bundled().get(&c.service_code);
+    let operations = p
         .map(|p| p.operations.iter().map(|o| o.code().to_string()).collect())
         .unwrap_or_default();
+    let checklist = p.map(|p| p.checklist.clone()).unwrap_or_default();
     CaseDto {
         id: c.id,
-        account: c.account_number,
+        account: c.account_id.map(|_| c.account_number),
+        visit: c.visit.map(|v| VisitDto {
+            ticket_number: v.ticket_number,
+            ticket_status: v.ticket_status,
+            window: v.window,
+            specialist: v.specialist,
+            called_at: v.called_at,
+            started_at: v.started_at,
+            finished_at: v.finished_at,
+            ticket_outcome: v.ticket_outcome,
+            booking_code: v.booking_code,
+            booking_account: v.booking_account,
+        }),
         service: c.service_code,
         staff_id: c.staff_id,
         ticket: c.ticket_id,
@@ -330,6 +379,7 @@ fn case_dto(c: store::CaseRecord) -> CaseDto {
         documents_seen: c.documents_seen,
         notes: c.notes,
         operations,
+        checklist,
         opened_at: c.opened_at,
         closed_at: c.closed_at,
         audit: c
@@ -345,10 +395,10 @@ fn case_dto(c: store::CaseRecord) -> CaseDto {
     }
 }
 
-/// Opens a case for an account and a catalog service.
+/// Opens a case for an account and a catalog service, directly or from a ticket or booking.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = OpenCaseDto,
     security(("bearer" = [])),
-    responses((status = 201, body = CaseDto), (status = 401, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
+    responses((status = 201, body = CaseDto), (status = 401, body = crate::web::api::openapi::ErrorDto), (status = 409, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
 pub async fn open_case(
     State(state): State<AppState>,
     staff: Staff,
@@ -369,6 +419,21 @@ pub async fn open_case(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(case_dto(c))))
+}
+
+/// Attaches the account to a case opened without one (a walk-in visit).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/account", tag = "cases", request_body = AttachAccountDto,
+    security(("bearer" = [])),
+    responses((status = 200, body = CaseDto), (status = 409, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn attach_account(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    ApiJson(req): ApiJson<AttachAccountDto>,
+) -> AppResult<Json<CaseDto>> {
+    desk(&staff)?;
+    let c = store::attach_account(&state.db, &staff.user, id, &req.account).await?;
+    Ok(Json(case_dto(c)))
 }
 
 /// The cases the caller may see: a specialist's own, or all for a supervisor.
@@ -402,9 +467,14 @@ pub async fn get_case(
 pub struct CloseDto {
     /// `done`, `refused` or `referred`.
     pub outcome: String,
-    /// Required when refused or referred.
+    /// Required when refused or referred; at most 500 characters.
     pub reason: Option<String>,
 }
+
+/// The longest reason of a refusal or referral.
+pub const MAX_REASON: usize = 500;
+/// The longest owner's name.
+pub const MAX_OWNER_NAME: usize = 200;
 
 /// Closes a case with its outcome.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/close", tag = "cases", request_body = CloseDto,
@@ -424,6 +494,15 @@ pub async fn close_case(
 
 pub fn parse_outcome(outcome: &str, reason: Option<&str>) -> AppResult<Outcome> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
+        return Err(AppError::invalid_fields(vec![FieldError::new(
+            "reason",
+            Text::new(
+                format!("Причина — не довше {MAX_REASON} символів."),
+                format!("The reason may be at most {MAX_REASON} characters."),
+            ),
+        )]));
+    }
     let need_reason = || {
         AppError::invalid_fields(vec![FieldError::new(
             "reason",
@@ -465,6 +544,10 @@ pub struct OperationDto {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub params: serde_json::Value,
+    /// Ids of the documents seen, recorded on the case with the operation. Every document of the
+    /// service's checklist must be seen (now or by an earlier operation), else 422 `documents`.
+    #[serde(default)]
+    pub documents: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -744,6 +827,13 @@ pub fn parse_operation(kind: &str, p: serde_json::Value) -> AppResult<Operation>
                         "The owner's name is empty.",
                     ));
                 }
+                if o.name.trim().chars().count() > MAX_OWNER_NAME {
+                    return Err(field(
+                        &format!("owners[{i}].name"),
+                        format!("Ім'я власника — не довше {MAX_OWNER_NAME} символів."),
+                        format!("The owner's name may be at most {MAX_OWNER_NAME} characters."),
+                    ));
+                }
                 owners.push(OwnerShare {
                     name: o.name.trim().to_string(),
                     numerator,
@@ -859,13 +949,14 @@ pub async fn operate(
     desk(&staff)?;
     let key = idempotency_key(&headers)?;
     let op = parse_operation(&req.kind, req.params)?;
-    let r = store::perform(
+    let r = store::perform_seen(
         &state.db,
         &state.rules,
         procedure::bundled(),
         &staff.user,
         id,
         op,
+        &req.documents,
         key.as_deref(),
     )
     .await?;

@@ -755,6 +755,7 @@ struct StaffQuery {
 }
 
 struct StaffRow {
+    id: i32,
     b: BookingView,
     resident: String,
 }
@@ -790,6 +791,7 @@ async fn staff_day(
         .await?
         .iter()
         .map(|b| StaffRow {
+            id: b.id,
             b: view(t, b),
             resident: [
                 Some(b.name.clone()),

@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{number}", get(account))
         .route("/cases/", get(cases).post(open_case))
         .route("/cases/{id}", get(case_page))
+        .route("/cases/{id}/account", post(attach_account))
+        .route("/cases/from-ticket", post(open_from_ticket))
+        .route("/cases/from-booking", post(open_from_booking))
+        .route("/cases/charge-runs", get(charge_runs).post(run_charges))
         .route("/cases/{id}/operations", post(operate))
         .route("/cases/{id}/close", post(close))
         .route("/cases/documents/{token}", get(document))
@@ -228,6 +232,8 @@ pub struct CaseRow {
 struct CasesPage {
     chrome: Chrome,
     cases: Vec<CaseRow>,
+    /// Admin or supervisor: links the charge run.
+    lead: bool,
 }
 
 async fn cases(
@@ -239,12 +245,17 @@ async fn cases(
     let t = Tr(ctx.lang);
     let list = store::list_cases(&state.db, &staff.user).await?;
     render(&CasesPage {
+        lead: lead(&staff).is_ok(),
         chrome: Chrome::new(&ctx, Some(&staff)),
         cases: list
             .into_iter()
             .map(|c| CaseRow {
                 id: c.id,
-                account: c.account_number,
+                account: if c.account_id.is_some() {
+                    c.account_number
+                } else {
+                    t.get("case.no_account")
+                },
                 service: c.service_code,
                 status: t.get(&format!("case.status.{}", c.status)),
                 opened: c.opened_at.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -284,6 +295,32 @@ pub struct DocCheck {
     pub need: String,
 }
 
+/// A document of the service's checklist, ticked when already seen.
+pub struct SeenCheck {
+    pub id: String,
+    pub name: String,
+    pub seen: bool,
+}
+
+/// One part of the facts an operation or consultation shows: a single value, or a table.
+pub struct FactSection {
+    pub title: String,
+    pub value: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+pub struct VisitView {
+    pub ticket: String,
+    pub window: String,
+    pub specialist: String,
+    pub called: String,
+    pub started: String,
+    pub finished: String,
+    pub outcome: String,
+    pub booking: String,
+}
+
 pub struct GroundView {
     pub id: String,
     pub name: String,
@@ -295,7 +332,11 @@ struct CasePage {
     chrome: Chrome,
     c: store::CaseRecord,
     service_title: String,
-    balance: String,
+    balance: Option<String>,
+    /// Without an account: the number to prefill the attach form with (the booking's).
+    attach_prefill: String,
+    checklist: Vec<SeenCheck>,
+    visit: Option<VisitView>,
     operations: Vec<(String, String)>,
     has_absence: bool,
     grounds: Vec<GroundView>,
@@ -306,14 +347,115 @@ struct CasePage {
     outcome_label: Option<String>,
     token: String,
     notice: Option<String>,
-    facts: Option<String>,
+    facts: Vec<FactSection>,
     today: String,
 }
 
 #[derive(Deserialize, Default)]
 pub struct CaseQuery {
     notice: Option<String>,
-    facts: Option<String>,
+    /// The form token of the operation just performed: its stored result is shown.
+    result: Option<String>,
+}
+
+fn fact_label(t: Tr, key: &str) -> String {
+    let k = format!("case.fact.{key}");
+    let s = t.get(&k);
+    if s.ends_with(&k) {
+        key.replace('_', " ")
+    } else {
+        s
+    }
+}
+
+/// A scalar or bilingual text as a cell; anything else compactly.
+fn fact_text(t: Tr, v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(b) => {
+            if *b {
+                "✓".into()
+            } else {
+                "—".into()
+            }
+        }
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| fact_text(t, x))
+            .collect::<Vec<_>>()
+            .join(", "),
+        serde_json::Value::Object(o) => {
+            if let (Some(uk), Some(en)) = (o.get("uk"), o.get("en")) {
+                return fact_text(t, if t.0 == Lang::En { en } else { uk });
+            }
+            o.iter()
+                .map(|(k, x)| format!("{}: {}", fact_label(t, k), fact_text(t, x)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    }
+}
+
+/// The facts as sections: a list of records becomes a table, anything else one value.
+fn fact_sections(t: Tr, facts: &serde_json::Value) -> Vec<FactSection> {
+    let serde_json::Value::Object(map) = facts else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, v) in map {
+        if key == "topic" {
+            continue;
+        }
+        let title = fact_label(t, key);
+        match v {
+            serde_json::Value::Array(items) if items.first().is_some_and(|i| i.is_object()) => {
+                let mut columns: Vec<String> = Vec::new();
+                for i in items {
+                    if let serde_json::Value::Object(o) = i {
+                        for k in o.keys() {
+                            if !columns.contains(k) {
+                                columns.push(k.clone());
+                            }
+                        }
+                    }
+                }
+                let rows = items
+                    .iter()
+                    .map(|i| columns.iter().map(|c| fact_text(t, &i[c])).collect())
+                    .collect();
+                out.push(FactSection {
+                    title,
+                    value: String::new(),
+                    columns: columns.iter().map(|c| fact_label(t, c)).collect(),
+                    rows,
+                });
+            }
+            serde_json::Value::Array(items) if items.is_empty() => out.push(FactSection {
+                title,
+                value: t.get("case.fact.none"),
+                columns: Vec::new(),
+                rows: Vec::new(),
+            }),
+            other => out.push(FactSection {
+                title,
+                value: fact_text(t, other),
+                columns: Vec::new(),
+                rows: Vec::new(),
+            }),
+        }
+    }
+    out
+}
+
+fn time_of(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    d.map(|d| {
+        d.with_timezone(&chrono_tz::Europe::Kyiv)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
 }
 
 async fn case_page(
@@ -328,10 +470,55 @@ async fn case_page(
     let c = store::find_case(&state.db, &staff.user, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let account = store::find_account(&state.db, &c.account_number)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let account = match c.account_id {
+        Some(_) => store::find_account(&state.db, &c.account_number).await?,
+        None => None,
+    };
     let p = procedure::bundled().get(&c.service_code);
+    let checklist = p
+        .map(|p| {
+            p.checklist
+                .iter()
+                .map(|id| SeenCheck {
+                    name: t.pick(&procedure::document_name(id)).to_string(),
+                    seen: c.documents_seen.contains(id),
+                    id: id.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // A consultation shows its facts at once; an operation's result is shown after it.
+    let mut facts = Vec::new();
+    if let Some(key) = q.result.as_deref().filter(|k| !k.is_empty())
+        && let Some(r) = store::find_operation_result(&state.db, &staff.user, key).await?
+    {
+        facts = fact_sections(t, &r.facts);
+    }
+    if facts.is_empty()
+        && let Some(p) = p.filter(|p| p.kind == procedure::ProcedureKind::Consultation)
+        && let Some(f) = store::case_facts(&state.db, p, c.account_id).await?
+    {
+        facts = fact_sections(t, &f);
+    }
+    let visit = c.visit.as_ref().map(|v| VisitView {
+        ticket: v.ticket_number.clone().unwrap_or_default(),
+        window: v.window.clone().unwrap_or_default(),
+        specialist: v.specialist.clone().unwrap_or_default(),
+        called: time_of(v.called_at),
+        started: time_of(v.started_at),
+        finished: time_of(v.finished_at),
+        outcome: v
+            .ticket_outcome
+            .as_ref()
+            .map(|o| t.get(&format!("queue.outcome.{o}")))
+            .unwrap_or_default(),
+        booking: v.booking_code.clone().unwrap_or_default(),
+    });
+    let attach_prefill = c
+        .visit
+        .as_ref()
+        .and_then(|v| v.booking_account.clone())
+        .unwrap_or_default();
     let operations: Vec<(String, String)> = p
         .map(|p| {
             p.operations
@@ -384,7 +571,10 @@ async fn case_page(
     render(&CasePage {
         chrome: Chrome::new(&ctx, Some(&staff)),
         service_title,
-        balance: account.balance.to_string(),
+        balance: account.map(|a| a.balance.to_string()),
+        attach_prefill,
+        checklist,
+        visit,
         operations,
         has_absence,
         grounds,
@@ -405,7 +595,7 @@ async fn case_page(
             .map(|o| t.get(&format!("case.outcome.{o}"))),
         token: crate::security::random_token()[..24].to_string(),
         notice: q.notice,
-        facts: q.facts,
+        facts,
         today: chrono::Utc::now()
             .with_timezone(&chrono_tz::Europe::Kyiv)
             .date_naive()
@@ -421,7 +611,7 @@ fn form_params(kind: &str, f: &[(String, String)]) -> serde_json::Value {
     let mut absence = serde_json::Map::new();
     let mut documents = Vec::new();
     for (k, v) in f {
-        if matches!(k.as_str(), "csrf" | "kind" | "token") || v.trim().is_empty() {
+        if matches!(k.as_str(), "csrf" | "kind" | "token" | "seen") || v.trim().is_empty() {
             continue;
         }
         match k.as_str() {
@@ -454,6 +644,87 @@ fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// Goes to the case of a ticket at the desk, opening it first (with the booking's account when
+/// the ticket has a booking that names one).
+async fn open_from_ticket(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    body: Bytes,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let f = form_pairs(&body);
+    check_csrf(&ctx, one(&f, "csrf"))?;
+    let ticket: i32 = one(&f, "ticket")
+        .trim()
+        .parse()
+        .map_err(|_| AppError::not_found())?;
+    if let Some(id) = store::find_case_of_ticket(&state.db, ticket).await? {
+        return Ok(see_other(format!("/cases/{id}")));
+    }
+    let c = store::open_case(
+        &state.db,
+        procedure::bundled(),
+        &staff.user,
+        store::OpenCase {
+            account: "",
+            service: "",
+            ticket: Some(ticket),
+            booking: None,
+            notes: "",
+        },
+    )
+    .await?;
+    Ok(see_other(format!("/cases/{}", c.id)))
+}
+
+/// Goes to the case of a booking, opening it first (with the booking's account).
+async fn open_from_booking(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    body: Bytes,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let f = form_pairs(&body);
+    check_csrf(&ctx, one(&f, "csrf"))?;
+    let booking: i32 = one(&f, "booking")
+        .trim()
+        .parse()
+        .map_err(|_| AppError::not_found())?;
+    if let Some(id) = store::find_case_of_booking(&state.db, booking).await? {
+        return Ok(see_other(format!("/cases/{id}")));
+    }
+    let c = store::open_case(
+        &state.db,
+        procedure::bundled(),
+        &staff.user,
+        store::OpenCase {
+            account: "",
+            service: "",
+            ticket: None,
+            booking: Some(booking),
+            notes: "",
+        },
+    )
+    .await?;
+    Ok(see_other(format!("/cases/{}", c.id)))
+}
+
+async fn attach_account(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    Path(id): Path<i32>,
+    body: Bytes,
+) -> AppResult<Response> {
+    desk(&staff)?;
+    let f = form_pairs(&body);
+    check_csrf(&ctx, one(&f, "csrf"))?;
+    store::attach_account(&state.db, &staff.user, id, one(&f, "account")).await?;
+    Ok(see_other(format!("/cases/{id}")))
+}
+
 async fn operate(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -467,13 +738,19 @@ async fn operate(
     let kind = one(&f, "kind");
     let op = parse_operation(kind, form_params(kind, &f))?;
     let token = one(&f, "token");
-    let r = store::perform(
+    let seen: Vec<String> = f
+        .iter()
+        .filter(|(k, _)| k == "seen")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let r = store::perform_seen(
         &state.db,
         &state.rules,
         procedure::bundled(),
         &staff.user,
         id,
         op,
+        &seen,
         (!token.is_empty()).then_some(token),
     )
     .await?;
@@ -487,13 +764,12 @@ async fn operate(
         t.get("case.total"),
         total
     );
-    let facts = if r.facts.is_null() {
+    // why: the result stays in the database under the form's one-time token (the idempotency
+    // row); the page reads it back from there, so no facts travel in the URL.
+    let facts = if r.facts.is_null() || token.is_empty() {
         String::new()
     } else {
-        format!(
-            "&facts={}",
-            enc(&serde_json::to_string_pretty(&r.facts).unwrap_or_default())
-        )
+        format!("&result={}", enc(token))
     };
     let to = match &r.document {
         Some(d) => format!("/cases/{id}?notice={}{facts}#doc-{}", enc(&notice), d.token),
@@ -515,6 +791,100 @@ async fn close(
     let outcome = parse_outcome(one(&f, "outcome"), Some(one(&f, "reason")))?;
     store::close_case(&state.db, &staff.user, id, outcome).await?;
     Ok(see_other(format!("/cases/{id}")))
+}
+
+// ---- the monthly charge run ---------------------------------------------------------------------
+
+fn lead(staff: &Staff) -> AppResult<()> {
+    if matches!(
+        staff.user.role,
+        crate::domain::staff::Role::Admin | crate::domain::staff::Role::Supervisor
+    ) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+pub struct RunRow {
+    pub period: String,
+    pub status: String,
+    pub posted: i64,
+    pub started: String,
+    pub finished: String,
+}
+
+#[derive(Template)]
+#[template(path = "case/charge_runs.html")]
+struct ChargeRunsPage {
+    chrome: Chrome,
+    runs: Vec<RunRow>,
+    month: String,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RunsQuery {
+    notice: Option<String>,
+}
+
+/// Admin and supervisor: the month's charge run, and the runs so far.
+async fn charge_runs(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    Query(q): Query<RunsQuery>,
+) -> AppResult<Response> {
+    lead(&staff)?;
+    let t = Tr(ctx.lang);
+    let runs = store::list_charge_runs(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| RunRow {
+            status: t.get(&format!("case.run.{}", r.status)),
+            period: r.period,
+            posted: r.posted,
+            started: time_of(Some(r.started_at)),
+            finished: time_of(r.finished_at),
+        })
+        .collect();
+    render(&ChargeRunsPage {
+        chrome: Chrome::new(&ctx, Some(&staff)),
+        runs,
+        month: crate::domain::rules::calendar::YearMonth::of(
+            chrono::Utc::now()
+                .with_timezone(&chrono_tz::Europe::Kyiv)
+                .date_naive(),
+        )
+        .to_string(),
+        notice: q.notice,
+    })
+}
+
+async fn run_charges(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    staff: Staff,
+    body: Bytes,
+) -> AppResult<Response> {
+    lead(&staff)?;
+    let f = form_pairs(&body);
+    check_csrf(&ctx, one(&f, "csrf"))?;
+    let month = crate::domain::rules::calendar::YearMonth::parse(one(&f, "month").trim())
+        .map_err(|t| AppError::invalid_fields(vec![crate::error::FieldError::new("month", t)]))?;
+    let r = store::charge_run(&state.db, month, crate::web::api::case::CHARGE_RUN_BATCH).await?;
+    let t = Tr(ctx.lang);
+    let notice = format!(
+        "{} {}: {} {}",
+        t.get("case.run.done_for"),
+        r.period,
+        r.posted_now,
+        t.get("case.entries_posted")
+    );
+    Ok(see_other(format!(
+        "/cases/charge-runs?notice={}",
+        enc(&notice)
+    )))
 }
 
 // ---- documents -----------------------------------------------------------------------------------
