@@ -8,6 +8,7 @@ mod m20261125_000010_booking;
 mod m20261125_000020_mail;
 mod m20261125_000030_queue;
 mod m20261125_000040_case;
+mod m20261206_000003_ticket_booking;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000020_mail::Migration),
             Box::new(m20261125_000030_queue::Migration),
             Box::new(m20261125_000040_case::Migration),
+            Box::new(m20261206_000003_ticket_booking::Migration),
         ]
     }
 }

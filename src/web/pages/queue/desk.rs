@@ -60,6 +60,8 @@ struct ConsolePage {
     waiting: Vec<TicketView>,
     services: Vec<(String, String)>,
     outcomes: Vec<(&'static str, String)>,
+    /// The configured priority classes a desk may grant: code, label.
+    priorities: Vec<(String, String)>,
 }
 
 fn require_desk_role(staff: &Staff) -> AppResult<()> {
@@ -151,6 +153,13 @@ pub async fn console(
             .into_iter()
             .map(|o| (o, t.get(&format!("queue.outcome.{o}"))))
             .collect(),
+        priorities: crate::web::api::queue::priority_classes(&state)
+            .into_iter()
+            .map(|c| {
+                let label = t.get(&format!("queue.priority.{c}"));
+                (c, label)
+            })
+            .collect(),
     })
 }
 
@@ -200,6 +209,7 @@ pub struct ActForm {
     service: Option<String>,
     outcome: Option<String>,
     notes: Option<String>,
+    priority: Option<String>,
 }
 
 pub async fn act(
@@ -210,6 +220,13 @@ pub async fn act(
     axum::Form(form): axum::Form<ActForm>,
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
+    if form.action == "priority" {
+        let class = crate::web::api::queue::required_priority(&state, form.priority)?;
+        let c =
+            store::queue::grant_priority(&state.db, id, form.ticket, &class, &staff.user).await?;
+        state.board.poke(c.ticket.office_id);
+        return Ok(back(id));
+    }
     let action = Action::parse(&form.action)
         .ok_or_else(|| AppError::BadRequest(Text::new("Невідома дія.", "Unknown action.")))?;
     let input = ActionInput {
