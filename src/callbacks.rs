@@ -41,10 +41,8 @@ pub async fn run_once(
     };
     match store::queue::check_in(db, due.office_id, &due.code, window, now).await {
         Ok(done) => {
-            if done.created
-                && let Some(hub) = board
-            {
-                hub.poke(due.office_id);
+            if let (Some(frame), Some(hub)) = (done.frame.clone(), board) {
+                hub.publish_frame(frame);
             }
             tracing::info!(
                 booking = due.booking_id,

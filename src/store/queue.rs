@@ -35,6 +35,7 @@ use crate::domain::queue::{
 };
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
+use crate::store::catalog::CatalogSnapshot;
 use crate::store::staff::StaffUser;
 
 /// The NOTIFY channel that tells other instances an office has new board events.
@@ -172,15 +173,26 @@ async fn lock_office(txn: &impl ConnectionTrait, office_id: i32) -> Result<i64, 
     row.try_get::<i64>("", "last_seq")
 }
 
-/// Writes one board event in the caller's transaction and returns its number. `body` must not
-/// carry personal data: ticket numbers, windows, counts.
+/// One board event as written: after the commit the handler hands it to `events::Hub::publish`,
+/// so this instance's boards get it without reading it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardFrame {
+    pub office_id: i32,
+    pub seq: i64,
+    /// The JSON message, as stored in `board_event.payload`.
+    pub text: String,
+}
+
+/// Writes one board event in the caller's transaction and returns it. `body` must not carry
+/// personal data: ticket numbers, windows, counts.
 async fn emit(
     txn: &impl ConnectionTrait,
     office_id: i32,
     kind: &str,
     mut body: serde_json::Map<String, Json>,
     now: DateTime<Utc>,
-) -> Result<i64, DbErr> {
+    catalog: Option<&CatalogSnapshot>,
+) -> Result<BoardFrame, DbErr> {
     let backend = txn.get_database_backend();
     let row = txn
         .query_one_raw(stmt(
@@ -196,13 +208,14 @@ async fn emit(
     body.insert("at".into(), json!(now.to_rfc3339()));
     body.insert(
         "waiting".into(),
-        waiting_summary(txn, office_id, now).await?,
+        waiting_summary(txn, office_id, catalog).await?,
     );
+    let text = Json::Object(body).to_string();
     board_event::ActiveModel {
         office_id: Set(office_id),
         seq: Set(seq),
         kind: Set(kind.into()),
-        payload: Set(Json::Object(body).to_string()),
+        payload: Set(text.clone()),
         created_at: Set(now),
         ..Default::default()
     }
@@ -217,25 +230,71 @@ async fn emit(
         ))
         .await?;
     }
-    Ok(seq)
+    Ok(BoardFrame {
+        office_id,
+        seq,
+        text,
+    })
 }
 
-fn norm_minutes(s: &service::Model) -> u32 {
-    u32::try_from(s.duration_max.unwrap_or(s.duration_min)).unwrap_or(0)
+/// What the queue shows of a service.
+struct ServiceInfo {
+    code: String,
+    title: Text,
+    /// The published norm in minutes (upper bound, or the lower one when open-ended).
+    norm: u32,
 }
 
-struct Lookup {
-    services: HashMap<i32, service::Model>,
-    windows: HashMap<i32, String>,
-}
-
-async fn lookup(db: &impl ConnectionTrait, office_id: i32) -> Result<Lookup, DbErr> {
-    let services = service::Entity::find()
+/// The services by id: from the catalog cache when the caller has it (the desk actions, so a
+/// call costs no read of the whole service table), else from the database.
+async fn service_infos(
+    db: &impl ConnectionTrait,
+    catalog: Option<&CatalogSnapshot>,
+) -> Result<HashMap<i32, ServiceInfo>, DbErr> {
+    if let Some(c) = catalog {
+        return Ok(c
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.id,
+                    ServiceInfo {
+                        code: s.code.clone(),
+                        title: s.title.clone(),
+                        norm: s.duration.max.unwrap_or(s.duration.min),
+                    },
+                )
+            })
+            .collect());
+    }
+    Ok(service::Entity::find()
         .all(db)
         .await?
         .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+        .map(|s| {
+            (
+                s.id,
+                ServiceInfo {
+                    norm: u32::try_from(s.duration_max.unwrap_or(s.duration_min)).unwrap_or(0),
+                    code: s.code,
+                    title: Text::new(s.title, s.title_en),
+                },
+            )
+        })
+        .collect())
+}
+
+struct Lookup {
+    services: HashMap<i32, ServiceInfo>,
+    windows: HashMap<i32, String>,
+}
+
+async fn lookup(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+    catalog: Option<&CatalogSnapshot>,
+) -> Result<Lookup, DbErr> {
+    let services = service_infos(db, catalog).await?;
     let windows = desk::Entity::find()
         .filter(desk::Column::OfficeId.eq(office_id))
         .all(db)
@@ -255,9 +314,9 @@ fn to_record(t: ticket::Model, l: &Lookup) -> TicketRecord {
         token: t.token,
         service_code: svc.map(|s| s.code.clone()).unwrap_or_default(),
         service_title: svc
-            .map(|s| Text::new(s.title.clone(), s.title_en.clone()))
+            .map(|s| s.title.clone())
             .unwrap_or_else(|| Text::new("", "")),
-        norm_minutes: svc.map(norm_minutes).unwrap_or(0),
+        norm_minutes: svc.map(|s| s.norm).unwrap_or(0),
         status: TicketStatus::parse(&t.status).unwrap_or(TicketStatus::Waiting),
         priority_class: t.priority_class,
         arrived_at: t.arrived_at,
@@ -278,7 +337,7 @@ fn to_record(t: ticket::Model, l: &Lookup) -> TicketRecord {
 async fn waiting_summary(
     db: &impl ConnectionTrait,
     office_id: i32,
-    _now: DateTime<Utc>,
+    catalog: Option<&CatalogSnapshot>,
 ) -> Result<Json, DbErr> {
     let waiting = ticket::Entity::find()
         .filter(ticket::Column::OfficeId.eq(office_id))
@@ -288,11 +347,10 @@ async fn waiting_summary(
     if waiting.is_empty() {
         return Ok(json!([]));
     }
-    let services: HashMap<i32, u32> = service::Entity::find()
-        .all(db)
+    let services: HashMap<i32, u32> = service_infos(db, catalog)
         .await?
-        .iter()
-        .map(|s| (s.id, norm_minutes(s)))
+        .into_iter()
+        .map(|(id, s)| (id, s.norm))
         .collect();
     let desks = desk::Entity::find()
         .filter(desk::Column::OfficeId.eq(office_id))
@@ -559,7 +617,7 @@ pub async fn pause_desk(
     desk_id: i32,
     reason: Option<String>,
     actor: &StaffUser,
-) -> AppResult<(DeskRecord, i32)> {
+) -> AppResult<(DeskRecord, BoardFrame)> {
     let now = super::now();
     let (txn, d) = begin_at_desk(db, desk_id).await?;
     authorize(&txn, &d, actor).await?;
@@ -579,25 +637,26 @@ pub async fn pause_desk(
     } else {
         "resumed"
     };
-    emit(&txn, d.office_id, kind, body, now).await?;
+    let frame = emit(&txn, d.office_id, kind, body, now, None).await?;
     txn.commit().await?;
     let rec = find_desk(db, desk_id)
         .await?
         .ok_or_else(|| no_desk(desk_id))?;
-    Ok((rec, d.office_id))
+    Ok((rec, frame))
 }
 
 // ---------------------------------------------------------------- tickets
 
 /// Issues a walk-in ticket for a service at an office that is open now. The number comes from
-/// the office's counter for the local day, bumped atomically in the same transaction.
+/// the office's counter for the local day, bumped atomically in the same transaction. Returns
+/// the ticket and its `issued` board event.
 pub async fn issue_ticket(
     db: &DatabaseConnection,
     office_id: i32,
     service_code: &str,
     priority_class: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<TicketPlace> {
+) -> AppResult<(TicketPlace, BoardFrame)> {
     let o = office::Entity::find_by_id(office_id)
         .one(db)
         .await?
@@ -641,7 +700,7 @@ pub async fn issue_ticket(
         .ok_or_else(AppError::not_found)?;
     let txn = db.begin().await?;
     lock_office(&txn, office_id).await?;
-    let model = insert_ticket(
+    let (model, frame) = insert_ticket(
         &txn,
         office_id,
         tz,
@@ -655,9 +714,10 @@ pub async fn issue_ticket(
     )
     .await?;
     txn.commit().await?;
-    find_ticket_place(db, &model.token)
+    let place = find_ticket_place(db, &model.token)
         .await?
-        .ok_or_else(no_ticket)
+        .ok_or_else(no_ticket)?;
+    Ok((place, frame))
 }
 
 /// A checked-in booking's ticket; `created` is false when it already had one.
@@ -665,6 +725,8 @@ pub async fn issue_ticket(
 pub struct CheckedIn {
     pub place: TicketPlace,
     pub created: bool,
+    /// The `issued` event of a new ticket.
+    pub frame: Option<BoardFrame>,
 }
 
 /// Why a check-in was refused.
@@ -816,7 +878,7 @@ pub async fn check_in(
         now,
     )
     .await;
-    let model = match inserted {
+    let (model, frame) = match inserted {
         Ok(m) => m,
         Err(AppError::Conflict(_)) => {
             // why: the unique index on ticket(booking_id) caught a concurrent check-in (one
@@ -838,6 +900,7 @@ pub async fn check_in(
     Ok(CheckedIn {
         place,
         created: true,
+        frame: Some(frame),
     })
 }
 
@@ -913,6 +976,7 @@ async fn already_checked_in(
     Ok(CheckedIn {
         place,
         created: false,
+        frame: None,
     })
 }
 
@@ -957,7 +1021,7 @@ async fn insert_ticket(
     tz: Tz,
     new: NewTicket<'_>,
     now: DateTime<Utc>,
-) -> Result<ticket::Model, AppError> {
+) -> Result<(ticket::Model, BoardFrame), AppError> {
     let day = local_day(now, tz).format("%Y-%m-%d").to_string();
     let row = txn
         .query_one_raw(stmt(
@@ -1007,8 +1071,8 @@ async fn insert_ticket(
         "ticket".into(),
         json!(TicketNumber::new(&letter, u32::try_from(number).unwrap_or(0)).label()),
     );
-    emit(txn, office_id, "issued", body, now).await?;
-    Ok(model)
+    let frame = emit(txn, office_id, "issued", body, now, None).await?;
+    Ok((model, frame))
 }
 
 /// A ticket by its public token, with its place in the queue and the estimated wait.
@@ -1023,7 +1087,7 @@ pub async fn find_ticket_place(
     else {
         return Ok(None);
     };
-    let l = lookup(db, t.office_id).await?;
+    let l = lookup(db, t.office_id, None).await?;
     let (position, estimate) = if t.status == TicketStatus::Waiting.code() {
         let ahead = ticket::Entity::find()
             .filter(ticket::Column::OfficeId.eq(t.office_id))
@@ -1041,11 +1105,7 @@ pub async fn find_ticket_place(
             .len();
         let serving = desks_serving(db, t.office_id, t.service_id).await?;
         let position = u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1);
-        let norm = l
-            .services
-            .get(&t.service_id)
-            .map(norm_minutes)
-            .unwrap_or(10);
+        let norm = l.services.get(&t.service_id).map(|s| s.norm).unwrap_or(10);
         (
             Some(position),
             Some(estimated_wait_minutes(position, norm, serving)),
@@ -1151,6 +1211,7 @@ fn busy(t: &ticket::Model) -> AppError {
 pub struct Called {
     pub ticket: TicketRecord,
     pub seq: i64,
+    pub frame: BoardFrame,
 }
 
 /// Calls the next ticket to a desk (see `domain::queue::order` for the ordering). `Ok(None)`
@@ -1161,6 +1222,7 @@ pub async fn call_next_ticket(
     desk_id: i32,
     actor: &StaffUser,
     policy: &CallPolicy,
+    catalog: Option<&CatalogSnapshot>,
 ) -> AppResult<Option<Called>> {
     for _attempt in 0..8 {
         let now = super::now();
@@ -1207,12 +1269,13 @@ pub async fn call_next_ticket(
             .one(&txn)
             .await?
             .ok_or_else(no_ticket)?;
-        let seq = emit(&txn, d.office_id, "called", call_body(&t, &d), now).await?;
-        let l = lookup(&txn, d.office_id).await?;
+        let frame = emit(&txn, d.office_id, "called", call_body(&t, &d), now, catalog).await?;
+        let l = lookup(&txn, d.office_id, catalog).await?;
         txn.commit().await?;
         return Ok(Some(Called {
             ticket: to_record(t, &l),
-            seq,
+            seq: frame.seq,
+            frame,
         }));
     }
     Err(AppError::Unavailable(
@@ -1268,6 +1331,14 @@ async fn claim(
     Ok(res.rows_affected == 1)
 }
 
+/// What a desk action needs beside its input: the recall limit from the settings and, when the
+/// caller has it, the catalog from its cache (then no read of the service table).
+#[derive(Debug, Clone, Copy)]
+pub struct ActRules<'a> {
+    pub max_recalls: u32,
+    pub catalog: Option<&'a CatalogSnapshot>,
+}
+
 /// One desk action on one ticket: call (a chosen ticket), recall, start, finish, no-show,
 /// transfer, return. A wrong state is a 409 with a message.
 pub async fn act_on_ticket(
@@ -1277,8 +1348,12 @@ pub async fn act_on_ticket(
     action: Action,
     input: &ActionInput,
     actor: &StaffUser,
-    max_recalls: u32,
+    rules: ActRules<'_>,
 ) -> AppResult<Called> {
+    let ActRules {
+        max_recalls,
+        catalog,
+    } = rules;
     let now = super::now();
     let (txn, d) = begin_at_desk(db, desk_id).await?;
     let specialist_id = authorize(&txn, &d, actor).await?;
@@ -1428,12 +1503,13 @@ pub async fn act_on_ticket(
             b
         }
     };
-    let seq = emit(&txn, d.office_id, step.event, body, now).await?;
-    let l = lookup(&txn, d.office_id).await?;
+    let frame = emit(&txn, d.office_id, step.event, body, now, catalog).await?;
+    let l = lookup(&txn, d.office_id, catalog).await?;
     txn.commit().await?;
     Ok(Called {
         ticket: to_record(t2, &l),
-        seq,
+        seq: frame.seq,
+        frame,
     })
 }
 
@@ -1445,6 +1521,7 @@ pub async fn grant_priority(
     ticket_id: i32,
     class: &str,
     actor: &StaffUser,
+    catalog: Option<&CatalogSnapshot>,
 ) -> AppResult<Called> {
     let now = super::now();
     let (txn, d) = begin_at_desk(db, desk_id).await?;
@@ -1472,16 +1549,17 @@ pub async fn grant_priority(
     }
     let mut body = serde_json::Map::new();
     body.insert("ticket".into(), json!(label));
-    let seq = emit(&txn, d.office_id, "prioritized", body, now).await?;
+    let frame = emit(&txn, d.office_id, "prioritized", body, now, catalog).await?;
     let t2 = ticket::Entity::find_by_id(t.id)
         .one(&txn)
         .await?
         .ok_or_else(no_ticket)?;
-    let l = lookup(&txn, d.office_id).await?;
+    let l = lookup(&txn, d.office_id, catalog).await?;
     txn.commit().await?;
     Ok(Called {
         ticket: to_record(t2, &l),
-        seq,
+        seq: frame.seq,
+        frame,
     })
 }
 
@@ -1557,7 +1635,7 @@ pub async fn desk_queue(db: &DatabaseConnection, desk_id: i32) -> AppResult<Desk
     let record = find_desk(db, desk_id)
         .await?
         .ok_or_else(|| no_desk(desk_id))?;
-    let l = lookup(db, d.office_id).await?;
+    let l = lookup(db, d.office_id, None).await?;
     let now = super::now();
     let current = current_at_desk(db, d.id).await?.map(|t| to_record(t, &l));
     let waiting: Vec<TicketRecord> = callable(db, &d)
@@ -1628,8 +1706,7 @@ pub async fn events_since(
 /// a later event; boards apply events idempotently (a call shown once per ticket).
 pub async fn board_snapshot(db: &impl ConnectionTrait, office_id: i32) -> Result<Json, DbErr> {
     let seq = last_seq(db, office_id).await?;
-    let now = super::now();
-    let l = lookup(db, office_id).await?;
+    let l = lookup(db, office_id, None).await?;
     let at_desks = ticket::Entity::find()
         .filter(ticket::Column::OfficeId.eq(office_id))
         .filter(
@@ -1659,7 +1736,7 @@ pub async fn board_snapshot(db: &impl ConnectionTrait, office_id: i32) -> Result
         "seq": seq,
         "calls": at_desks.iter().map(show).collect::<Vec<_>>(),
         "recent": recent.iter().map(show).collect::<Vec<_>>(),
-        "waiting": waiting_summary(db, office_id, now).await?,
+        "waiting": waiting_summary(db, office_id, None).await?,
     }))
 }
 

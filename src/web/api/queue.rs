@@ -316,7 +316,7 @@ pub async fn issue_ticket(
     {
         return Err(AppError::TooManyRequests);
     }
-    let place = store::queue::issue_ticket(
+    let (place, frame) = store::queue::issue_ticket(
         &state.db,
         office,
         body.service.trim(),
@@ -324,7 +324,7 @@ pub async fn issue_ticket(
         store::now(),
     )
     .await?;
-    state.board.poke(office);
+    state.board.publish_frame(frame);
     Ok((StatusCode::CREATED, Json(issued_dto(place))))
 }
 
@@ -386,11 +386,12 @@ pub async fn check_in(
     .await
     {
         Ok(done) => {
-            let status = if done.created {
-                state.board.poke(office);
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
+            let status = match done.frame {
+                Some(frame) => {
+                    state.board.publish_frame(frame);
+                    StatusCode::CREATED
+                }
+                None => StatusCode::OK,
             };
             Ok((status, Json(issued_dto(done.place))).into_response())
         }
@@ -509,8 +510,8 @@ pub async fn pause(
     Path(id): Path<i32>,
     ApiJson(body): ApiJson<PauseDto>,
 ) -> AppResult<Json<DeskDto>> {
-    let (d, office) = store::queue::pause_desk(&state.db, id, body.reason, &staff.user).await?;
-    state.board.poke(office);
+    let (d, frame) = store::queue::pause_desk(&state.db, id, body.reason, &staff.user).await?;
+    state.board.publish_frame(frame);
     Ok(Json(d.into()))
 }
 
@@ -527,14 +528,17 @@ pub async fn call_next(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let policy = call_policy(&state);
-    match store::queue::call_next_ticket(&state.db, id, &staff.user, &policy).await? {
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
+    match store::queue::call_next_ticket(&state.db, id, &staff.user, &policy, Some(&catalog))
+        .await?
+    {
         Some(called) => Ok(respond(&state, called).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
 }
 
 fn respond(state: &AppState, c: Called) -> Json<DeskTicketDto> {
-    state.board.poke(c.ticket.office_id);
+    state.board.publish_frame(c.frame);
     Json(desk_ticket(c.ticket, Some(c.seq)))
 }
 
@@ -558,7 +562,16 @@ pub async fn act(
     if parsed.is_none() && action == "priority" {
         let body: ActionDto = parse_action_body(&body)?;
         let class = required_priority(&state, body.priority)?;
-        let done = store::queue::grant_priority(&state.db, id, ticket, &class, &staff.user).await?;
+        let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
+        let done = store::queue::grant_priority(
+            &state.db,
+            id,
+            ticket,
+            &class,
+            &staff.user,
+            Some(&catalog),
+        )
+        .await?;
         return Ok(respond(&state, done));
     }
     let action = parsed.ok_or_else(|| {
@@ -574,6 +587,7 @@ pub async fn act(
         outcome: body.outcome,
         notes: body.notes,
     };
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
     let called = store::queue::act_on_ticket(
         &state.db,
         id,
@@ -581,7 +595,10 @@ pub async fn act(
         action,
         &input,
         &staff.user,
-        state.config.queue_max_recalls,
+        store::queue::ActRules {
+            max_recalls: state.config.queue_max_recalls,
+            catalog: Some(&catalog),
+        },
     )
     .await?;
     Ok(respond(&state, called))

@@ -189,10 +189,10 @@ pub async fn issue(
     {
         return Err(AppError::TooManyRequests);
     }
-    let place =
+    let (place, frame) =
         store::queue::issue_ticket(&state.db, o.id, form.service.trim(), priority, store::now())
             .await?;
-    state.board.poke(o.id);
+    state.board.publish_frame(frame);
     ticket_page(&state, &ctx, &headers, &o, place)
 }
 
@@ -244,8 +244,8 @@ pub async fn check_in(
     .await
     {
         Ok(done) => {
-            if done.created {
-                state.board.poke(o.id);
+            if let Some(frame) = done.frame {
+                state.board.publish_frame(frame);
             }
             ticket_page(&state, &ctx, &headers, &o, done.place)
         }
