@@ -163,6 +163,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let state = state(db.clone(), config, rules);
     let board = Arc::clone(&state.board);
     board.start();
+    workers.push(crate::callbacks::spawn(
+        db.clone(),
+        crate::web::api::queue::checkin_window(&state),
+        Arc::clone(&board),
+        std::time::Duration::from_secs(20),
+        stopped.clone(),
+    ));
     let app = crate::web::router(state);
     let stop_board = Arc::clone(&board);
     axum::serve(

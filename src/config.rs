@@ -152,6 +152,14 @@ pub struct Config {
     #[arg(long, env = "CHERGA_QUEUE_MAX_RECALLS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub queue_max_recalls: u32,
 
+    /// Check-in: a booking may be checked in this many minutes before its start.
+    #[arg(long, env = "CHERGA_QUEUE_CHECKIN_EARLY_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=720))]
+    pub queue_checkin_early_minutes: u32,
+
+    /// Check-in: … and up to this many minutes after it (later: a walk-in ticket is offered).
+    #[arg(long, env = "CHERGA_QUEUE_CHECKIN_LATE_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u32).range(0..=720))]
+    pub queue_checkin_late_minutes: u32,
+
     /// Tickets an anonymous address may take per hour at the public kiosk API (kiosk and staff
     /// tokens are exempt).
     #[arg(long, env = "CHERGA_KIOSK_TICKETS_PER_HOUR", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100000))]

@@ -3,6 +3,11 @@
 //! one pump per instance reads new rows in `seq` order and broadcasts them to that instance's
 //! board sockets.
 //!
+//! An event this instance wrote is handed over after its commit (`Hub::publish`) and sent at
+//! once when it is the next `seq` of its office; out of order (another request's or another
+//! instance's event not sent yet) it pokes the pump instead, which reads the gap from the
+//! database, so boards still get every event once, in order.
+//!
 //! The pump reads when poked: by this instance after a commit (`Hub::poke`), by PostgreSQL
 //! `NOTIFY cherga_board` from any instance (so boards on every instance see every event, with
 //! the same `seq`, and no broker beside the database), and once a second as a catch-up for
@@ -85,6 +90,33 @@ impl Hub {
     /// when the queue is full the catch-up pass delivers them.
     pub fn poke(&self, office_id: i32) {
         let _ = self.poke_tx.try_send(office_id);
+    }
+
+    /// This instance committed event `seq` of `office_id` with this message: send it to the
+    /// office's boards now when it is the next one, else let the pump read the gap from the
+    /// database (an earlier event is not sent yet). Never blocks on the database.
+    pub fn publish(&self, office_id: i32, seq: i64, text: String) {
+        let mut offices = self.lock();
+        let Some(ch) = offices.get_mut(&office_id) else {
+            // Nobody watches this office here.
+            return;
+        };
+        if seq == ch.last + 1 {
+            ch.last = seq;
+            let _ = ch.tx.send(Frame {
+                seq,
+                text: Utf8Bytes::from(text),
+            });
+        } else if seq > ch.last + 1 {
+            drop(offices);
+            self.poke(office_id);
+        }
+        // seq <= last: the pump already sent it.
+    }
+
+    /// `publish` for a frame from `store::queue`.
+    pub fn publish_frame(&self, frame: store::queue::BoardFrame) {
+        self.publish(frame.office_id, frame.seq, frame.text);
     }
 
     /// A receiver of the office's frames. Subscribe before reading the snapshot or the replay,
@@ -228,5 +260,68 @@ impl Hub {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::ConnectionTrait;
+
+    async fn hub_with_events() -> (Arc<Hub>, DatabaseConnection) {
+        let config = crate::config::Config::for_database("sqlite::memory:");
+        let db = store::connect(&config).await.expect("connect");
+        store::migrate(&db).await.expect("migrate");
+        db.execute_unprepared("INSERT INTO board_seq (office_id, last_seq) VALUES (1, 4)")
+            .await
+            .expect("seq");
+        (Arc::new(Hub::new(db.clone())), db)
+    }
+
+    async fn write_event(db: &DatabaseConnection, seq: i64) -> String {
+        let text = format!("{{\"type\":\"issued\",\"seq\":{seq}}}");
+        db.execute_unprepared(&format!(
+            "INSERT INTO board_event (office_id, seq, kind, payload, created_at) \
+             VALUES (1, {seq}, 'issued', '{text}', '2026-12-06 12:00:00+00:00')"
+        ))
+        .await
+        .expect("event");
+        db.execute_unprepared(&format!(
+            "UPDATE board_seq SET last_seq = {seq} WHERE office_id = 1"
+        ))
+        .await
+        .expect("seq");
+        text
+    }
+
+    #[tokio::test]
+    async fn published_out_of_order_still_delivers_in_order() {
+        let (hub, db) = hub_with_events().await;
+        let mut rx = hub.subscribe(1).await.expect("subscribe");
+        let five = write_event(&db, 5).await;
+        let six = write_event(&db, 6).await;
+        // 6 committed and published first: a gap, so nothing is sent yet.
+        hub.publish(1, 6, six.clone());
+        assert!(rx.try_recv().is_err(), "6 must wait for 5");
+        // 5 is next: sent at once; the pump (poked for the gap) reads 6 from the database.
+        hub.publish(1, 5, five.clone());
+        hub.run_once(1).await.expect("pump pass");
+        let a = rx.recv().await.expect("frame 5");
+        let b = rx.recv().await.expect("frame 6");
+        assert_eq!((a.seq, a.text.as_str()), (5, five.as_str()));
+        assert_eq!((b.seq, b.text.as_str()), (6, six.as_str()));
+        // A late publish of an event already sent is not repeated.
+        hub.publish(1, 6, six);
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn the_next_event_is_sent_without_the_database() {
+        let (hub, _db) = hub_with_events().await;
+        let mut rx = hub.subscribe(1).await.expect("subscribe");
+        // Not in the database at all: publish alone delivers it.
+        hub.publish(1, 5, "{\"seq\":5}".into());
+        let f = rx.try_recv().expect("sent at once");
+        assert_eq!(f.seq, 5);
     }
 }

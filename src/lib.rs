@@ -3,6 +3,7 @@
 rust_i18n::i18n!("locales", fallback = "uk");
 
 pub mod app;
+pub mod callbacks;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -10,6 +10,7 @@ mod m20261125_000030_queue;
 mod m20261125_000040_case;
 mod m20261206_000001_booking_mail;
 mod m20261206_000002_schedule_break;
+mod m20261206_000003_ticket_booking;
 mod m20261206_000004_visit_case;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000040_case::Migration),
             Box::new(m20261206_000001_booking_mail::Migration),
             Box::new(m20261206_000002_schedule_break::Migration),
+            Box::new(m20261206_000003_ticket_booking::Migration),
             Box::new(m20261206_000004_visit_case::Migration),
         ]
     }

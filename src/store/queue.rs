@@ -20,12 +20,14 @@ use sea_orm::{
 use serde_json::{Value as Json, json};
 
 use super::entities::{
-    board_event, category, desk, office, office_hours, service, specialist, specialist_skill,
-    staff_user, ticket,
+    board_event, booking, category, desk, office, office_closure, office_hours, service,
+    specialist, specialist_skill, staff_user, ticket,
 };
+use crate::domain::booking::Status as BookingStatus;
 use crate::domain::catalog::Channel;
 use crate::domain::lang::Text;
-use crate::domain::queue::hours::{Opening, check_open};
+use crate::domain::queue::checkin::{CheckInWindow, WindowRefusal, normalize_code};
+use crate::domain::queue::hours::{Opening, check_open_except};
 use crate::domain::queue::number::local_day;
 use crate::domain::queue::{
     Action, CallPolicy, Candidate, TicketNumber, TicketStatus, estimated_wait_minutes, pick_next,
@@ -33,6 +35,7 @@ use crate::domain::queue::{
 };
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
+use crate::store::catalog::CatalogSnapshot;
 use crate::store::staff::StaffUser;
 
 /// The NOTIFY channel that tells other instances an office has new board events.
@@ -170,15 +173,26 @@ async fn lock_office(txn: &impl ConnectionTrait, office_id: i32) -> Result<i64, 
     row.try_get::<i64>("", "last_seq")
 }
 
-/// Writes one board event in the caller's transaction and returns its number. `body` must not
-/// carry personal data: ticket numbers, windows, counts.
+/// One board event as written: after the commit the handler hands it to `events::Hub::publish`,
+/// so this instance's boards get it without reading it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardFrame {
+    pub office_id: i32,
+    pub seq: i64,
+    /// The JSON message, as stored in `board_event.payload`.
+    pub text: String,
+}
+
+/// Writes one board event in the caller's transaction and returns it. `body` must not carry
+/// personal data: ticket numbers, windows, counts.
 async fn emit(
     txn: &impl ConnectionTrait,
     office_id: i32,
     kind: &str,
     mut body: serde_json::Map<String, Json>,
     now: DateTime<Utc>,
-) -> Result<i64, DbErr> {
+    catalog: Option<&CatalogSnapshot>,
+) -> Result<BoardFrame, DbErr> {
     let backend = txn.get_database_backend();
     let row = txn
         .query_one_raw(stmt(
@@ -194,13 +208,14 @@ async fn emit(
     body.insert("at".into(), json!(now.to_rfc3339()));
     body.insert(
         "waiting".into(),
-        waiting_summary(txn, office_id, now).await?,
+        waiting_summary(txn, office_id, catalog).await?,
     );
+    let text = Json::Object(body).to_string();
     board_event::ActiveModel {
         office_id: Set(office_id),
         seq: Set(seq),
         kind: Set(kind.into()),
-        payload: Set(Json::Object(body).to_string()),
+        payload: Set(text.clone()),
         created_at: Set(now),
         ..Default::default()
     }
@@ -215,25 +230,71 @@ async fn emit(
         ))
         .await?;
     }
-    Ok(seq)
+    Ok(BoardFrame {
+        office_id,
+        seq,
+        text,
+    })
 }
 
-fn norm_minutes(s: &service::Model) -> u32 {
-    u32::try_from(s.duration_max.unwrap_or(s.duration_min)).unwrap_or(0)
+/// What the queue shows of a service.
+struct ServiceInfo {
+    code: String,
+    title: Text,
+    /// The published norm in minutes (upper bound, or the lower one when open-ended).
+    norm: u32,
 }
 
-struct Lookup {
-    services: HashMap<i32, service::Model>,
-    windows: HashMap<i32, String>,
-}
-
-async fn lookup(db: &impl ConnectionTrait, office_id: i32) -> Result<Lookup, DbErr> {
-    let services = service::Entity::find()
+/// The services by id: from the catalog cache when the caller has it (the desk actions, so a
+/// call costs no read of the whole service table), else from the database.
+async fn service_infos(
+    db: &impl ConnectionTrait,
+    catalog: Option<&CatalogSnapshot>,
+) -> Result<HashMap<i32, ServiceInfo>, DbErr> {
+    if let Some(c) = catalog {
+        return Ok(c
+            .services
+            .iter()
+            .map(|s| {
+                (
+                    s.id,
+                    ServiceInfo {
+                        code: s.code.clone(),
+                        title: s.title.clone(),
+                        norm: s.duration.max.unwrap_or(s.duration.min),
+                    },
+                )
+            })
+            .collect());
+    }
+    Ok(service::Entity::find()
         .all(db)
         .await?
         .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+        .map(|s| {
+            (
+                s.id,
+                ServiceInfo {
+                    norm: u32::try_from(s.duration_max.unwrap_or(s.duration_min)).unwrap_or(0),
+                    code: s.code,
+                    title: Text::new(s.title, s.title_en),
+                },
+            )
+        })
+        .collect())
+}
+
+struct Lookup {
+    services: HashMap<i32, ServiceInfo>,
+    windows: HashMap<i32, String>,
+}
+
+async fn lookup(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+    catalog: Option<&CatalogSnapshot>,
+) -> Result<Lookup, DbErr> {
+    let services = service_infos(db, catalog).await?;
     let windows = desk::Entity::find()
         .filter(desk::Column::OfficeId.eq(office_id))
         .all(db)
@@ -253,9 +314,9 @@ fn to_record(t: ticket::Model, l: &Lookup) -> TicketRecord {
         token: t.token,
         service_code: svc.map(|s| s.code.clone()).unwrap_or_default(),
         service_title: svc
-            .map(|s| Text::new(s.title.clone(), s.title_en.clone()))
+            .map(|s| s.title.clone())
             .unwrap_or_else(|| Text::new("", "")),
-        norm_minutes: svc.map(norm_minutes).unwrap_or(0),
+        norm_minutes: svc.map(|s| s.norm).unwrap_or(0),
         status: TicketStatus::parse(&t.status).unwrap_or(TicketStatus::Waiting),
         priority_class: t.priority_class,
         arrived_at: t.arrived_at,
@@ -276,7 +337,7 @@ fn to_record(t: ticket::Model, l: &Lookup) -> TicketRecord {
 async fn waiting_summary(
     db: &impl ConnectionTrait,
     office_id: i32,
-    _now: DateTime<Utc>,
+    catalog: Option<&CatalogSnapshot>,
 ) -> Result<Json, DbErr> {
     let waiting = ticket::Entity::find()
         .filter(ticket::Column::OfficeId.eq(office_id))
@@ -286,11 +347,10 @@ async fn waiting_summary(
     if waiting.is_empty() {
         return Ok(json!([]));
     }
-    let services: HashMap<i32, u32> = service::Entity::find()
-        .all(db)
+    let services: HashMap<i32, u32> = service_infos(db, catalog)
         .await?
-        .iter()
-        .map(|s| (s.id, norm_minutes(s)))
+        .into_iter()
+        .map(|(id, s)| (id, s.norm))
         .collect();
     let desks = desk::Entity::find()
         .filter(desk::Column::OfficeId.eq(office_id))
@@ -328,6 +388,36 @@ async fn load_hours(db: &impl ConnectionTrait, office_id: i32) -> Result<Vec<Ope
         .into_iter()
         .filter_map(|h| Opening::parse(h.weekday, &h.opens, &h.closes))
         .collect())
+}
+
+/// The office's closure days (holidays) from `from` on, in its local calendar.
+async fn load_closures(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+    from: chrono::NaiveDate,
+) -> Result<Vec<chrono::NaiveDate>, DbErr> {
+    Ok(office_closure::Entity::find()
+        .filter(office_closure::Column::OfficeId.eq(office_id))
+        .filter(office_closure::Column::Day.gte(from))
+        .filter(office_closure::Column::Day.lte(from + chrono::Duration::days(40)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.day)
+        .collect())
+}
+
+/// Whether the office issues tickets at `now` (hours and closure days), else its next opening.
+async fn open_state(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Option<chrono::NaiveDateTime>>, DbErr> {
+    let local = now.with_timezone(&tz).naive_local();
+    let hours = load_hours(db, office_id).await?;
+    let closed = load_closures(db, office_id, local.date()).await?;
+    Ok(check_open_except(&hours, &closed, local))
 }
 
 fn office_tz(o: &office::Model) -> Tz {
@@ -388,14 +478,13 @@ pub async fn find_kiosk_office(
     };
     let Some(o) = found else { return Ok(None) };
     let tz = office_tz(&o);
-    let hours = load_hours(db, o.id).await?;
-    let local = now.with_timezone(&tz).naive_local();
+    let state = open_state(db, o.id, tz, now).await?;
     Ok(Some(KioskOffice {
         id: o.id,
         code: o.code,
         name: Text::new(o.name, o.name_en),
         timezone: tz,
-        closed_until: check_open(&hours, local).err(),
+        closed_until: state.err(),
     }))
 }
 
@@ -528,7 +617,7 @@ pub async fn pause_desk(
     desk_id: i32,
     reason: Option<String>,
     actor: &StaffUser,
-) -> AppResult<(DeskRecord, i32)> {
+) -> AppResult<(DeskRecord, BoardFrame)> {
     let now = super::now();
     let (txn, d) = begin_at_desk(db, desk_id).await?;
     authorize(&txn, &d, actor).await?;
@@ -548,32 +637,32 @@ pub async fn pause_desk(
     } else {
         "resumed"
     };
-    emit(&txn, d.office_id, kind, body, now).await?;
+    let frame = emit(&txn, d.office_id, kind, body, now, None).await?;
     txn.commit().await?;
     let rec = find_desk(db, desk_id)
         .await?
         .ok_or_else(|| no_desk(desk_id))?;
-    Ok((rec, d.office_id))
+    Ok((rec, frame))
 }
 
 // ---------------------------------------------------------------- tickets
 
 /// Issues a walk-in ticket for a service at an office that is open now. The number comes from
-/// the office's counter for the local day, bumped atomically in the same transaction.
+/// the office's counter for the local day, bumped atomically in the same transaction. Returns
+/// the ticket and its `issued` board event.
 pub async fn issue_ticket(
     db: &DatabaseConnection,
     office_id: i32,
     service_code: &str,
     priority_class: Option<String>,
     now: DateTime<Utc>,
-) -> AppResult<TicketPlace> {
+) -> AppResult<(TicketPlace, BoardFrame)> {
     let o = office::Entity::find_by_id(office_id)
         .one(db)
         .await?
         .ok_or_else(AppError::not_found)?;
     let tz = office_tz(&o);
-    let hours = load_hours(db, office_id).await?;
-    if let Err(next) = check_open(&hours, now.with_timezone(&tz).naive_local()) {
+    if let Err(next) = open_state(db, office_id, tz, now).await? {
         return Err(match next {
             Some(at) => conflict(
                 format!(
@@ -609,14 +698,334 @@ pub async fn issue_ticket(
         .one(db)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let day = local_day(now, tz).format("%Y-%m-%d").to_string();
-
     let txn = db.begin().await?;
     lock_office(&txn, office_id).await?;
-    let backend = txn.get_database_backend();
+    let (model, frame) = insert_ticket(
+        &txn,
+        office_id,
+        tz,
+        NewTicket {
+            service_id: svc.id,
+            letter: &cat.letter,
+            priority_class,
+            booking: None,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    let place = find_ticket_place(db, &model.token)
+        .await?
+        .ok_or_else(no_ticket)?;
+    Ok((place, frame))
+}
+
+/// A checked-in booking's ticket; `created` is false when it already had one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedIn {
+    pub place: TicketPlace,
+    pub created: bool,
+    /// The `issued` event of a new ticket.
+    pub frame: Option<BoardFrame>,
+}
+
+/// Why a check-in was refused.
+#[derive(Debug)]
+pub enum CheckInError {
+    /// Past the late window: 409 offering a walk-in ticket for this service (code).
+    TooLate {
+        service: String,
+        message: Text,
+    },
+    Other(AppError),
+}
+
+impl From<AppError> for CheckInError {
+    fn from(e: AppError) -> Self {
+        CheckInError::Other(e)
+    }
+}
+
+impl From<DbErr> for CheckInError {
+    fn from(e: DbErr) -> Self {
+        CheckInError::Other(e.into())
+    }
+}
+
+fn unknown_code() -> AppError {
+    AppError::NotFound(Text::new(
+        "Запис з таким кодом у цьому центрі не знайдено. Перевірте код.",
+        "No booking with this code at this center. Please check the code.",
+    ))
+}
+
+/// Checks a booked resident in with their booking code: a ticket with the booking's start as
+/// its appointment (call-next serves it first when due), for the booked service, sent to the
+/// booked specialist's desk when there is one. Only confirmed bookings, inside the window; a
+/// booking already checked in returns its ticket (`created: false`).
+pub async fn check_in(
+    db: &DatabaseConnection,
+    office_id: i32,
+    code: &str,
+    window: CheckInWindow,
+    now: DateTime<Utc>,
+) -> Result<CheckedIn, CheckInError> {
+    let code = normalize_code(code);
+    if code.is_empty() {
+        return Err(unknown_code().into());
+    }
+    let o = office::Entity::find_by_id(office_id)
+        .one(db)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let tz = office_tz(&o);
+    let txn = db.begin().await?;
+    lock_office(&txn, office_id).await?;
+    let b = booking::Entity::find()
+        .filter(booking::Column::OfficeId.eq(office_id))
+        .filter(booking::Column::Code.eq(code.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or_else(unknown_code)?;
+    if let Some(t) = ticket::Entity::find()
+        .filter(ticket::Column::BookingId.eq(b.id))
+        .one(&txn)
+        .await?
+    {
+        txn.commit().await?;
+        return already_checked_in(db, t).await;
+    }
+    match BookingStatus::from_code(&b.status) {
+        Some(BookingStatus::Confirmed) => {}
+        Some(BookingStatus::Pending) => {
+            return Err(conflict(
+                "Запис ще не підтверджено. Підтвердіть його за посиланням з листа, потім зареєструйтеся.",
+                "The booking is not confirmed yet. Confirm it with the link in the email, then check in.",
+            )
+            .into());
+        }
+        other => {
+            let (uk, en) = match other {
+                Some(BookingStatus::Done) => {
+                    ("Цей візит уже завершено.", "This visit is already over.")
+                }
+                Some(BookingStatus::NoShow) => (
+                    "Цей запис позначено як неявку.",
+                    "This booking was marked as a no-show.",
+                ),
+                Some(BookingStatus::Expired) => (
+                    "Цей запис не було підтверджено вчасно, і він скасований.",
+                    "This booking was not confirmed in time and has lapsed.",
+                ),
+                _ => ("Цей запис скасовано.", "This booking was cancelled."),
+            };
+            return Err(conflict(uk, en).into());
+        }
+    }
+    let svc = service::Entity::find_by_id(b.service_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    match window.check(b.starts_at, now) {
+        Ok(()) => {}
+        Err(WindowRefusal::TooEarly { from }) => {
+            let local = from.with_timezone(&tz);
+            return Err(conflict(
+                format!(
+                    "Ще зарано: реєстрація на цей запис відкриється о {} ({}).",
+                    local.format("%H:%M"),
+                    local.format("%d.%m.%Y")
+                ),
+                format!(
+                    "Too early: check-in for this booking opens at {} ({}).",
+                    local.format("%H:%M"),
+                    local.format("%Y-%m-%d")
+                ),
+            )
+            .into());
+        }
+        Err(WindowRefusal::TooLate) => {
+            return Err(CheckInError::TooLate {
+                service: svc.code,
+                message: Text::new(
+                    "Час вашого запису минув. Можна взяти талон у загальну чергу на ту саму послугу.",
+                    "Your booked time has passed. You can take a walk-in ticket for the same service.",
+                ),
+            });
+        }
+    }
+    let cat = category::Entity::find_by_id(svc.category_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let desk_id = desk::Entity::find()
+        .filter(desk::Column::OfficeId.eq(office_id))
+        .filter(desk::Column::SpecialistId.eq(b.specialist_id))
+        .order_by_asc(desk::Column::Id)
+        .one(&txn)
+        .await?
+        .map(|d| d.id);
+    let inserted = insert_ticket(
+        &txn,
+        office_id,
+        tz,
+        NewTicket {
+            service_id: svc.id,
+            letter: &cat.letter,
+            priority_class: None,
+            booking: Some((b.id, b.starts_at, desk_id)),
+        },
+        now,
+    )
+    .await;
+    let (model, frame) = match inserted {
+        Ok(m) => m,
+        Err(AppError::Conflict(_)) => {
+            // why: the unique index on ticket(booking_id) caught a concurrent check-in (one
+            // that did not wait on the office lock): its ticket is the answer.
+            txn.rollback().await?;
+            let t = ticket::Entity::find()
+                .filter(ticket::Column::BookingId.eq(b.id))
+                .one(db)
+                .await?
+                .ok_or_else(no_ticket)?;
+            return already_checked_in(db, t).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    txn.commit().await?;
+    let place = find_ticket_place(db, &model.token)
+        .await?
+        .ok_or_else(no_ticket)?;
+    Ok(CheckedIn {
+        place,
+        created: true,
+        frame: Some(frame),
+    })
+}
+
+/// A call-back due at the contact center, claimed for one worker pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueCallBack {
+    pub booking_id: i32,
+    pub office_id: i32,
+    pub code: String,
+}
+
+/// Claims one confirmed contact-center booking (a call-back) whose start is inside the
+/// check-in window and that has no ticket yet, for `lease`. The claim is a conditional update
+/// of its `locked_until`, so of several instances one wins it; the unique ticket per booking
+/// keeps a late second attempt harmless.
+pub async fn claim_due_call_back(
+    db: &DatabaseConnection,
+    window: CheckInWindow,
+    lease: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<DueCallBack>, DbErr> {
+    let early = now + chrono::Duration::minutes(i64::from(window.early_minutes));
+    let late = now - chrono::Duration::minutes(i64::from(window.late_minutes));
+    let free = sea_orm::Condition::any()
+        .add(booking::Column::LockedUntil.is_null())
+        .add(booking::Column::LockedUntil.lt(now));
+    let candidates = booking::Entity::find()
+        .filter(booking::Column::Channel.eq(Channel::ContactCenter.code()))
+        .filter(booking::Column::Status.eq(BookingStatus::Confirmed.code()))
+        .filter(booking::Column::StartsAt.lte(early))
+        .filter(booking::Column::StartsAt.gte(late))
+        .filter(free.clone())
+        .filter(
+            booking::Column::Id.not_in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(ticket::Column::BookingId)
+                    .from(ticket::Entity)
+                    .and_where(ticket::Column::BookingId.is_not_null())
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(booking::Column::StartsAt)
+        .limit(5)
+        .all(db)
+        .await?;
+    for b in candidates {
+        let won = booking::Entity::update_many()
+            .col_expr(booking::Column::LockedUntil, Expr::value(now + lease))
+            .filter(booking::Column::Id.eq(b.id))
+            .filter(free.clone())
+            .exec(db)
+            .await?
+            .rows_affected
+            == 1;
+        if won {
+            return Ok(Some(DueCallBack {
+                booking_id: b.id,
+                office_id: b.office_id,
+                code: b.code,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+async fn already_checked_in(
+    db: &DatabaseConnection,
+    t: ticket::Model,
+) -> Result<CheckedIn, CheckInError> {
+    let place = find_ticket_place(db, &t.token)
+        .await?
+        .ok_or_else(no_ticket)?;
+    Ok(CheckedIn {
+        place,
+        created: false,
+        frame: None,
+    })
+}
+
+/// A finished or missed visit settles its booking, in the desk action's transaction: done, or
+/// no-show (which counts toward the booking's no-show limit).
+async fn settle_booking(
+    txn: &impl ConnectionTrait,
+    booking_id: i32,
+    to: TicketStatus,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let status = match to {
+        TicketStatus::Finished => BookingStatus::Done,
+        TicketStatus::NoShow => BookingStatus::NoShow,
+        _ => return Ok(()),
+    };
+    booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(status.code()))
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .filter(booking::Column::Id.eq(booking_id))
+        .filter(booking::Column::Status.eq(BookingStatus::Confirmed.code()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// What a new ticket carries beside its number.
+struct NewTicket<'a> {
+    service_id: i32,
+    /// The category's letter.
+    letter: &'a str,
+    priority_class: Option<String>,
+    /// A checked-in booking: its id, start and the desk of its specialist.
+    booking: Option<(i32, DateTime<Utc>, Option<i32>)>,
+}
+
+/// Takes the next number of the office's counter for the local day and inserts the ticket,
+/// with its `issued` board event, in the caller's transaction (after `lock_office`).
+async fn insert_ticket(
+    txn: &impl ConnectionTrait,
+    office_id: i32,
+    tz: Tz,
+    new: NewTicket<'_>,
+    now: DateTime<Utc>,
+) -> Result<(ticket::Model, BoardFrame), AppError> {
+    let day = local_day(now, tz).format("%Y-%m-%d").to_string();
     let row = txn
         .query_one_raw(stmt(
-            backend,
+            txn.get_database_backend(),
             "INSERT INTO ticket_counter (office_id, day, last_number) VALUES (?, ?, 1) \
              ON CONFLICT (office_id, day) DO UPDATE SET last_number = ticket_counter.last_number + 1 \
              RETURNING last_number",
@@ -625,40 +1034,45 @@ pub async fn issue_ticket(
         .await?
         .ok_or_else(|| AppError::internal("ticket counter returned nothing"))?;
     let number: i32 = row.try_get("", "last_number")?;
-    let letter = TicketNumber::new(&cat.letter, 0).letter;
+    let letter = TicketNumber::new(new.letter, 0).letter;
+    let (booking_id, appointment_at, target_desk_id) = match new.booking {
+        Some((id, at, desk)) => (Some(id), Some(at), desk),
+        None => (None, None, None),
+    };
     let model = ticket::ActiveModel {
         office_id: Set(office_id),
         day: Set(day),
         number: Set(number),
         letter: Set(letter.clone()),
         token: Set(crate::security::random_token()[..24].to_string()),
-        service_id: Set(svc.id),
-        priority_class: Set(priority_class),
+        service_id: Set(new.service_id),
+        priority_class: Set(new.priority_class),
         status: Set(TicketStatus::Waiting.code().into()),
         arrived_at: Set(now),
+        booking_id: Set(booking_id),
+        appointment_at: Set(appointment_at),
+        target_desk_id: Set(target_desk_id),
         recalls: Set(0),
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await
     .map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => conflict(
+        Some(SqlErr::UniqueConstraintViolation(_)) if booking_id.is_none() => conflict(
             "Номер талона щойно видано іншому; спробуйте ще раз.",
             "That ticket number was just taken; please try again.",
         ),
-        _ => e.into(),
+        // A booking's second ticket: `check_in` reads the first one.
+        _ => AppError::from(e),
     })?;
     let mut body = serde_json::Map::new();
     body.insert(
         "ticket".into(),
         json!(TicketNumber::new(&letter, u32::try_from(number).unwrap_or(0)).label()),
     );
-    emit(&txn, office_id, "issued", body, now).await?;
-    txn.commit().await?;
-    find_ticket_place(db, &model.token)
-        .await?
-        .ok_or_else(no_ticket)
+    let frame = emit(txn, office_id, "issued", body, now, None).await?;
+    Ok((model, frame))
 }
 
 /// A ticket by its public token, with its place in the queue and the estimated wait.
@@ -673,7 +1087,7 @@ pub async fn find_ticket_place(
     else {
         return Ok(None);
     };
-    let l = lookup(db, t.office_id).await?;
+    let l = lookup(db, t.office_id, None).await?;
     let (position, estimate) = if t.status == TicketStatus::Waiting.code() {
         let ahead = ticket::Entity::find()
             .filter(ticket::Column::OfficeId.eq(t.office_id))
@@ -691,11 +1105,7 @@ pub async fn find_ticket_place(
             .len();
         let serving = desks_serving(db, t.office_id, t.service_id).await?;
         let position = u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1);
-        let norm = l
-            .services
-            .get(&t.service_id)
-            .map(norm_minutes)
-            .unwrap_or(10);
+        let norm = l.services.get(&t.service_id).map(|s| s.norm).unwrap_or(10);
         (
             Some(position),
             Some(estimated_wait_minutes(position, norm, serving)),
@@ -801,6 +1211,7 @@ fn busy(t: &ticket::Model) -> AppError {
 pub struct Called {
     pub ticket: TicketRecord,
     pub seq: i64,
+    pub frame: BoardFrame,
 }
 
 /// Calls the next ticket to a desk (see `domain::queue::order` for the ordering). `Ok(None)`
@@ -811,6 +1222,7 @@ pub async fn call_next_ticket(
     desk_id: i32,
     actor: &StaffUser,
     policy: &CallPolicy,
+    catalog: Option<&CatalogSnapshot>,
 ) -> AppResult<Option<Called>> {
     for _attempt in 0..8 {
         let now = super::now();
@@ -857,12 +1269,13 @@ pub async fn call_next_ticket(
             .one(&txn)
             .await?
             .ok_or_else(no_ticket)?;
-        let seq = emit(&txn, d.office_id, "called", call_body(&t, &d), now).await?;
-        let l = lookup(&txn, d.office_id).await?;
+        let frame = emit(&txn, d.office_id, "called", call_body(&t, &d), now, catalog).await?;
+        let l = lookup(&txn, d.office_id, catalog).await?;
         txn.commit().await?;
         return Ok(Some(Called {
             ticket: to_record(t, &l),
-            seq,
+            seq: frame.seq,
+            frame,
         }));
     }
     Err(AppError::Unavailable(
@@ -918,6 +1331,14 @@ async fn claim(
     Ok(res.rows_affected == 1)
 }
 
+/// What a desk action needs beside its input: the recall limit from the settings and, when the
+/// caller has it, the catalog from its cache (then no read of the service table).
+#[derive(Debug, Clone, Copy)]
+pub struct ActRules<'a> {
+    pub max_recalls: u32,
+    pub catalog: Option<&'a CatalogSnapshot>,
+}
+
 /// One desk action on one ticket: call (a chosen ticket), recall, start, finish, no-show,
 /// transfer, return. A wrong state is a 409 with a message.
 pub async fn act_on_ticket(
@@ -927,8 +1348,12 @@ pub async fn act_on_ticket(
     action: Action,
     input: &ActionInput,
     actor: &StaffUser,
-    max_recalls: u32,
+    rules: ActRules<'_>,
 ) -> AppResult<Called> {
+    let ActRules {
+        max_recalls,
+        catalog,
+    } = rules;
     let now = super::now();
     let (txn, d) = begin_at_desk(db, desk_id).await?;
     let specialist_id = authorize(&txn, &d, actor).await?;
@@ -1059,6 +1484,9 @@ pub async fn act_on_ticket(
         if res.rows_affected != 1 {
             return Err(wrong_state());
         }
+        if let Some(b) = t.booking_id {
+            settle_booking(&txn, b, step.to, now).await?;
+        }
         if action == Action::Finish {
             // The visit's case (ticket, service, staff, outcome, notes), in this transaction.
             super::case::open_visit_case(&txn, t.id, actor).await?;
@@ -1077,12 +1505,63 @@ pub async fn act_on_ticket(
             b
         }
     };
-    let seq = emit(&txn, d.office_id, step.event, body, now).await?;
-    let l = lookup(&txn, d.office_id).await?;
+    let frame = emit(&txn, d.office_id, step.event, body, now, catalog).await?;
+    let l = lookup(&txn, d.office_id, catalog).await?;
     txn.commit().await?;
     Ok(Called {
         ticket: to_record(t2, &l),
-        seq,
+        seq: frame.seq,
+        frame,
+    })
+}
+
+/// A desk grants a priority class (already checked against the configured list) to a waiting
+/// ticket of its office; call-next then treats it as a priority ticket.
+pub async fn grant_priority(
+    db: &DatabaseConnection,
+    desk_id: i32,
+    ticket_id: i32,
+    class: &str,
+    actor: &StaffUser,
+    catalog: Option<&CatalogSnapshot>,
+) -> AppResult<Called> {
+    let now = super::now();
+    let (txn, d) = begin_at_desk(db, desk_id).await?;
+    authorize(&txn, &d, actor).await?;
+    let t = ticket::Entity::find_by_id(ticket_id)
+        .one(&txn)
+        .await?
+        .filter(|t| t.office_id == d.office_id)
+        .ok_or_else(no_ticket)?;
+    let label = TicketNumber::new(&t.letter, u32::try_from(t.number).unwrap_or(0)).label();
+    let res = ticket::Entity::update_many()
+        .col_expr(ticket::Column::PriorityClass, Expr::value(class))
+        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
+        .filter(ticket::Column::Id.eq(t.id))
+        .filter(ticket::Column::Status.eq(TicketStatus::Waiting.code()))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(conflict(
+            format!("Пріоритет можна надати лише талону, що очікує; {label} уже не в черзі."),
+            format!(
+                "Priority can only be granted to a waiting ticket; {label} is no longer waiting."
+            ),
+        ));
+    }
+    let mut body = serde_json::Map::new();
+    body.insert("ticket".into(), json!(label));
+    let frame = emit(&txn, d.office_id, "prioritized", body, now, catalog).await?;
+    let t2 = ticket::Entity::find_by_id(t.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(no_ticket)?;
+    let l = lookup(&txn, d.office_id, catalog).await?;
+    txn.commit().await?;
+    Ok(Called {
+        ticket: to_record(t2, &l),
+        seq: frame.seq,
+        frame,
     })
 }
 
@@ -1158,7 +1637,7 @@ pub async fn desk_queue(db: &DatabaseConnection, desk_id: i32) -> AppResult<Desk
     let record = find_desk(db, desk_id)
         .await?
         .ok_or_else(|| no_desk(desk_id))?;
-    let l = lookup(db, d.office_id).await?;
+    let l = lookup(db, d.office_id, None).await?;
     let now = super::now();
     let current = current_at_desk(db, d.id).await?.map(|t| to_record(t, &l));
     let waiting: Vec<TicketRecord> = callable(db, &d)
@@ -1229,8 +1708,7 @@ pub async fn events_since(
 /// a later event; boards apply events idempotently (a call shown once per ticket).
 pub async fn board_snapshot(db: &impl ConnectionTrait, office_id: i32) -> Result<Json, DbErr> {
     let seq = last_seq(db, office_id).await?;
-    let now = super::now();
-    let l = lookup(db, office_id).await?;
+    let l = lookup(db, office_id, None).await?;
     let at_desks = ticket::Entity::find()
         .filter(ticket::Column::OfficeId.eq(office_id))
         .filter(
@@ -1260,7 +1738,7 @@ pub async fn board_snapshot(db: &impl ConnectionTrait, office_id: i32) -> Result
         "seq": seq,
         "calls": at_desks.iter().map(show).collect::<Vec<_>>(),
         "recent": recent.iter().map(show).collect::<Vec<_>>(),
-        "waiting": waiting_summary(db, office_id, now).await?,
+        "waiting": waiting_summary(db, office_id, None).await?,
     }))
 }
 
@@ -1286,8 +1764,21 @@ pub async fn staff_names(db: &impl ConnectionTrait) -> Result<HashMap<i32, Strin
 
 // ---------------------------------------------------------------- demo
 
-/// Demo desks: one per demo specialist of the office, at the specialist's window.
+/// Demo desks: one per demo specialist of the office, at the specialist's window, and one per
+/// operator of the demo contact center (its call-backs are served from these desks' queue).
 pub async fn load_demo(txn: &impl ConnectionTrait, office_id: i32) -> Result<(), DbErr> {
+    demo_desks(txn, office_id).await?;
+    if let Some(cc) = office::Entity::find()
+        .filter(office::Column::Code.eq(super::booking::DEMO_CONTACT_CENTER_CODE))
+        .one(txn)
+        .await?
+    {
+        demo_desks(txn, cc.id).await?;
+    }
+    Ok(())
+}
+
+async fn demo_desks(txn: &impl ConnectionTrait, office_id: i32) -> Result<(), DbErr> {
     let now = super::now();
     let specialists = specialist::Entity::find()
         .filter(specialist::Column::OfficeId.eq(office_id))

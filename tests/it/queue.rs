@@ -27,6 +27,12 @@ on_both_databases!(
     board_events_reach_other_instances,
     kiosk_pages_issue_and_print_a_ticket,
     desk_console_serves_a_ticket,
+    check_in_with_a_booking_code,
+    check_in_windows_and_refusals,
+    kiosk_check_in_page,
+    call_backs_reach_the_contact_center_desks,
+    desk_grants_priority,
+    kiosk_refuses_on_closure_days,
 );
 
 async fn exec(app: &TestApp, sql: &str) {
@@ -858,5 +864,542 @@ async fn desk_console_serves_a_ticket(backend: Backend) {
         "anonymous goes to sign-in: {}",
         r.body
     );
+    app.finish().await;
+}
+
+// ---------------------------------------------------------------- check-in
+
+/// An app whose booking limits, rate limits and email confirmation are off.
+async fn spawn_for_bookings(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, |c| {
+        c.booking.booking_rate_per_minute = 0;
+        c.booking.availability_rate_per_minute = 0;
+        c.booking.booking_max_active = 0;
+        c.booking.booking_no_show_limit = 0;
+        c.booking.booking_email_confirmation = false;
+    })
+    .await
+}
+
+async fn office_by_code(app: &TestApp, code: &str) -> i64 {
+    let r = app.get("/api/v1/offices").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["code"] == code)
+        .unwrap_or_else(|| panic!("no office {code}: {}", r.body))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Moves a booking's start to `minutes` from now (the store's update, as staff would see it).
+async fn move_booking(app: &TestApp, booking: &Value, minutes: i64) {
+    use cherga::store::entities::booking;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let start = cherga::store::now() + chrono::Duration::minutes(minutes);
+    booking::Entity::update_many()
+        .col_expr(booking::Column::StartsAt, Expr::value(start))
+        .col_expr(
+            booking::Column::EndsAt,
+            Expr::value(start + chrono::Duration::minutes(15)),
+        )
+        .filter(booking::Column::Id.eq(booking["id"].as_i64().unwrap() as i32))
+        .exec(&app.db)
+        .await
+        .expect("move the booking");
+}
+
+async fn booking_status(app: &TestApp, booking: &Value) -> String {
+    use cherga::store::entities::booking;
+    use sea_orm::EntityTrait;
+    booking::Entity::find_by_id(booking["id"].as_i64().unwrap() as i32)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+async fn check_in(app: &TestApp, office: &str, code: &str, lang: &str) -> crate::support::Reply {
+    app.json(
+        Method::POST,
+        &format!("/api/v1/offices/{office}/check-in"),
+        &json!({ "code": code }),
+        &[("accept-language", lang)],
+    )
+    .await
+}
+
+/// The desk of the booking's specialist at the demo office, and a service it serves.
+async fn booked_desk(app: &TestApp) -> (Value, String) {
+    let d = desks(app).await;
+    let service = visit_service(app, &d[0], None).await;
+    (d[0].clone(), service)
+}
+
+/// Books the service with the desk's specialist: other specialists' slots may come first, so
+/// the test books until the desk's specialist holds one.
+async fn book_with_desk(
+    app: &TestApp,
+    office: i64,
+    desk: &Value,
+    service: &str,
+    phone: &str,
+) -> Value {
+    let from = chrono::Utc::now().date_naive();
+    let to = from + chrono::Duration::days(14);
+    let specs = app
+        .get(&format!("/api/v1/offices/{office}/specialists"))
+        .await
+        .json();
+    let spec = specs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == desk["specialist"])
+        .unwrap_or_else(|| panic!("the desk's specialist: {specs}"))["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .get(&format!(
+            "/api/v1/offices/{office}/availability?service={service}&from={from}&to={to}&specialist={spec}"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let slot = r.json()["slots"][0].clone();
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/bookings",
+            &json!({"office": office, "service": service, "start": slot["start"],
+                "specialist": spec, "name": "Олена Тест", "phone": phone}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()
+}
+
+async fn check_in_with_a_booking_code(backend: Backend) {
+    let app = spawn_for_bookings(backend).await;
+    open_all_day(&app).await;
+    let admin = app.admin_bearer().await;
+    let office = office_by_code(&app, OFFICE).await;
+    let (desk, service) = booked_desk(&app).await;
+    let desk_id = desk["id"].as_i64().unwrap();
+    let b = book_with_desk(&app, office, &desk, &service, "067 111 22 33").await;
+    move_booking(&app, &b, 2).await;
+    // Walk-ins and a priority ticket wait already.
+    let n1 = issue(&app, &service, None).await;
+    let p1 = issue(&app, &service, Some("veteran")).await;
+    // Typed in lower case with a dash: still the code.
+    let code = b["code"].as_str().unwrap();
+    let typed = format!("{}-{}", &code[..3], &code[3..]).to_lowercase();
+    let r = check_in(&app, OFFICE, &typed, "uk").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let t = r.json();
+    assert!(t["appointment_at"].is_string(), "{}", r.body);
+    assert_eq!(t["service"], service.as_str(), "{}", r.body);
+    // Again: the same ticket, 200.
+    let r = check_in(&app, OFFICE, code, "uk").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["id"], t["id"], "{}", r.body);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM ticket WHERE booking_id = {}", b["id"])
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM board_event WHERE kind = 'issued'"
+        )
+        .await,
+        3,
+        "one event per ticket, none for the repeated check-in"
+    );
+    // The due appointment goes before the earlier walk-in and priority tickets.
+    let call = format!("/api/v1/desks/{desk_id}/call-next");
+    let r = post(&app, &call, &admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["number"], t["number"], "{}", r.body);
+    let act = |a: &str| format!("/api/v1/desks/{desk_id}/tickets/{}/{a}", t["id"]);
+    let r = post(&app, &act("start"), &admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = post(&app, &act("finish"), &admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(booking_status(&app, &b).await, "done");
+    // Then the others in their usual order.
+    let r = post(&app, &call, &admin, json!({})).await;
+    assert_eq!(r.json()["number"], p1["number"], "{}", r.body);
+    let _ = n1;
+    // The repeated check-in after the visit still names the same (finished) ticket.
+    let r = check_in(&app, OFFICE, code, "uk").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "finished", "{}", r.body);
+    let doc = app.get("/api/openapi.json").await.json();
+    assert!(
+        doc["paths"]["/api/v1/offices/{id}/check-in"].is_object(),
+        "check-in missing from the OpenAPI document"
+    );
+    app.finish().await;
+}
+
+async fn check_in_windows_and_refusals(backend: Backend) {
+    let app = spawn_for_bookings(backend).await;
+    open_all_day(&app).await;
+    let admin = app.admin_bearer().await;
+    let office = office_by_code(&app, OFFICE).await;
+    let (desk, service) = booked_desk(&app).await;
+    let b = book_with_desk(&app, office, &desk, &service, "067 111 22 44").await;
+    let code = b["code"].as_str().unwrap().to_string();
+    let events = || count(&app, "SELECT COUNT(*) FROM board_event");
+    let tickets = || count(&app, "SELECT COUNT(*) FROM ticket");
+
+    // Too early (the default window opens 30 minutes before): says from when.
+    move_booking(&app, &b, 120).await;
+    let r = check_in(&app, OFFICE, &code, "en").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.json()["message"].as_str().unwrap().contains("opens at"),
+        "{}",
+        r.body
+    );
+    // Too late (15 minutes after the start): a walk-in ticket is offered.
+    move_booking(&app, &b, -30).await;
+    let r = check_in(&app, OFFICE, &code, "uk").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["error"], "too_late", "{}", r.body);
+    assert_eq!(
+        r.json()["walk_in"]["service"],
+        service.as_str(),
+        "{}",
+        r.body
+    );
+    // Unknown code, and a code of another office.
+    let r = check_in(&app, OFFICE, "ZZZZZZ", "uk").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = check_in(
+        &app,
+        cherga::store::booking::DEMO_CONTACT_CENTER_CODE,
+        &code,
+        "uk",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    // Pending and cancelled bookings are refused, even when due.
+    move_booking(&app, &b, 0).await;
+    exec(
+        &app,
+        &format!(
+            "UPDATE booking SET status = 'pending' WHERE id = {}",
+            b["id"]
+        ),
+    )
+    .await;
+    let r = check_in(&app, OFFICE, &code, "en").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.json()["message"].as_str().unwrap().contains("Confirm"),
+        "{}",
+        r.body
+    );
+    exec(
+        &app,
+        &format!(
+            "UPDATE booking SET status = 'cancelled' WHERE id = {}",
+            b["id"]
+        ),
+    )
+    .await;
+    let r = check_in(&app, OFFICE, &code, "en").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.json()["message"].as_str().unwrap().contains("cancelled"),
+        "{}",
+        r.body
+    );
+    // No refusal left a ticket or a board event.
+    assert_eq!(tickets().await, 0);
+    assert_eq!(events().await, 0);
+    // The offered walk-in ticket.
+    let t = issue(&app, &service, None).await;
+    assert!(t["appointment_at"].is_null(), "{t}");
+
+    // A due booking checked in, called and not come: the booking is a no-show.
+    exec(
+        &app,
+        &format!(
+            "UPDATE booking SET status = 'confirmed' WHERE id = {}",
+            b["id"]
+        ),
+    )
+    .await;
+    let r = check_in(&app, OFFICE, &code, "uk").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let appt = r.json();
+    let desk_id = desk["id"].as_i64().unwrap();
+    let r = post(
+        &app,
+        &format!("/api/v1/desks/{desk_id}/call-next"),
+        &admin,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.json()["number"], appt["number"], "{}", r.body);
+    let r = post(
+        &app,
+        &format!("/api/v1/desks/{desk_id}/tickets/{}/no-show", appt["id"]),
+        &admin,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(booking_status(&app, &b).await, "no_show");
+    app.finish().await;
+}
+
+async fn kiosk_check_in_page(backend: Backend) {
+    let app = spawn_for_bookings(backend).await;
+    open_all_day(&app).await;
+    let office = office_by_code(&app, OFFICE).await;
+    let (desk, service) = booked_desk(&app).await;
+    let html = [("accept", "text/html")];
+    let r = app.get_with(&format!("/kiosk/{OFFICE}"), &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Я маю запис"), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("/kiosk/{OFFICE}/check-in")),
+        "{}",
+        r.body
+    );
+    let csrf = r.cookie("cherga_csrf").expect("csrf cookie");
+    let cookies = format!("cherga_csrf={csrf}");
+    // Both booked before either is moved: a moved booking keeps its claim on the old time.
+    let b = book_with_desk(&app, office, &desk, &service, "067 111 22 55").await;
+    let late = book_with_desk(&app, office, &desk, &service, "067 111 22 66").await;
+    let code = b["code"].as_str().unwrap().to_string();
+    move_booking(&app, &b, 5).await;
+    let path = format!("/kiosk/{OFFICE}/check-in");
+    let r = app
+        .form(
+            &path,
+            &[("csrf", &csrf), ("code", &code.to_lowercase())],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Запис на"), "appointment time: {}", r.body);
+    assert!(r.body.contains("<svg"), "QR code: {}", r.body);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM ticket WHERE booking_id = {}", b["id"])
+        )
+        .await,
+        1
+    );
+    // Too late: the message and a walk-in button for the same service.
+    move_booking(&app, &late, -60).await;
+    let r = app
+        .form(
+            &path,
+            &[("csrf", &csrf), ("code", late["code"].as_str().unwrap())],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("Час вашого запису минув"), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("value=\"{service}\"")),
+        "{}",
+        r.body
+    );
+    let r = app
+        .form(
+            &format!("/kiosk/{OFFICE}"),
+            &[("csrf", &csrf), ("service", &service)],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "walk-in ticket: {}", r.body);
+    assert!(!r.body.contains("Запис на"), "{}", r.body);
+    // An unknown code is said on the kiosk, not as an error page.
+    let r = app
+        .form(&path, &[("csrf", &csrf), ("code", "ZZZZZZ")], &cookies)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(r.body.contains("checkin-message"), "{}", r.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket").await, 2);
+    app.finish().await;
+}
+
+async fn call_backs_reach_the_contact_center_desks(backend: Backend) {
+    let app = spawn_for_bookings(backend).await;
+    let admin = app.admin_bearer().await;
+    let cc = cherga::store::booking::DEMO_CONTACT_CENTER_CODE;
+    let r = app.get(&format!("/api/v1/offices/{cc}/desks")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let cc_desks = r.json().as_array().unwrap().clone();
+    assert_eq!(cc_desks.len(), 2, "one desk per operator: {}", r.body);
+    let office = office_by_code(&app, cc).await;
+    let service = cc_desks[0]["services"][0].as_str().unwrap().to_string();
+    let due = book_with_desk(&app, office, &cc_desks[0], &service, "067 222 33 44").await;
+    let later = book_with_desk(&app, office, &cc_desks[0], &service, "067 222 33 55").await;
+    move_booking(&app, &due, 10).await;
+    move_booking(&app, &later, 180).await;
+    let window = cherga::domain::queue::checkin::CheckInWindow {
+        early_minutes: 30,
+        late_minutes: 15,
+    };
+    assert_eq!(
+        cherga::callbacks::run_once(&app.db, window, None).await,
+        Ok(true)
+    );
+    assert_eq!(
+        cherga::callbacks::run_once(&app.db, window, None).await,
+        Ok(false),
+        "nothing else is due"
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM ticket WHERE booking_id = {}",
+                due["id"]
+            )
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket").await, 1);
+    // The booked operator's desk calls it.
+    let desk_id = cc_desks[0]["id"].as_i64().unwrap();
+    let r = post(
+        &app,
+        &format!("/api/v1/desks/{desk_id}/call-next"),
+        &admin,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.json()["appointment_at"].is_string(), "{}", r.body);
+    assert_eq!(r.json()["window"], cc_desks[0]["window"], "{}", r.body);
+    app.finish().await;
+}
+
+async fn desk_grants_priority(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    open_all_day(&app).await;
+    let admin = app.admin_bearer().await;
+    let d = desks(&app).await;
+    let desk = d[0]["id"].as_i64().unwrap();
+    let service = visit_service(&app, &d[0], None).await;
+    let n1 = issue(&app, &service, None).await;
+    let n2 = issue(&app, &service, None).await;
+    let grant = |t: &Value| format!("/api/v1/desks/{desk}/tickets/{}/priority", t["id"]);
+    let r = post(&app, &grant(&n2), &admin, json!({"priority": "vip"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["fields"][0]["field"], "priority", "{}", r.body);
+    let r = post(&app, &grant(&n2), &admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = post(&app, &grant(&n2), &admin, json!({"priority": "veteran"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["priority"], "veteran", "{}", r.body);
+    // Call-next now takes the later ticket with priority first.
+    let r = post(
+        &app,
+        &format!("/api/v1/desks/{desk}/call-next"),
+        &admin,
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.json()["number"], n2["number"], "{}", r.body);
+    // Not on a ticket already called.
+    let r = post(&app, &grant(&n2), &admin, json!({"priority": "elderly"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    // The console: a form per waiting ticket without priority.
+    let cookies = app
+        .browser_sign_in("admin", crate::support::ADMIN_PASSWORD)
+        .await;
+    let csrf = crate::support::csrf_of(&cookies);
+    let html = [("accept", "text/html"), ("cookie", cookies.as_str())];
+    let r = app.get_with(&format!("/desk/{desk}"), &html).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Надати пріоритет"), "{}", r.body);
+    let n1_id = n1["id"].to_string();
+    let r = app
+        .form(
+            &format!("/desk/{desk}/act"),
+            &[
+                ("csrf", &csrf),
+                ("ticket", &n1_id),
+                ("action", "priority"),
+                ("priority", "pregnant"),
+            ],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM ticket WHERE id = {n1_id} AND priority_class = 'pregnant'"
+            )
+        )
+        .await,
+        1
+    );
+    app.finish().await;
+}
+
+async fn kiosk_refuses_on_closure_days(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    open_all_day(&app).await;
+    let d = desks(&app).await;
+    let service = visit_service(&app, &d[0], None).await;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Kyiv)
+        .date_naive();
+    for day in [today, today + chrono::Duration::days(1)] {
+        exec(
+            &app,
+            &format!(
+                "INSERT INTO office_closure (office_id, day, reason, reason_en) \
+                 SELECT id, '{day}', 'Свято', 'Holiday' FROM office WHERE code = '{OFFICE}'"
+            ),
+        )
+        .await;
+    }
+    let r = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/offices/{OFFICE}/tickets"),
+            &json!({"service": service}),
+            &[("accept-language", "en")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let opens = (today + chrono::Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        r.json()["message"].as_str().unwrap().contains(&opens),
+        "opens after the closure days ({opens}): {}",
+        r.body
+    );
+    let r = app
+        .get_with(&format!("/kiosk/{OFFICE}"), &[("accept", "text/html")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("kiosk-closed"), "{}", r.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket").await, 0);
     app.finish().await;
 }

@@ -1,6 +1,6 @@
 //! Whether an office issues tickets now, and when it opens next.
 
-use chrono::{Datelike, Duration, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
 /// One day of opening hours: 0 = Monday … 6 = Sunday, local times `HH:MM`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,29 @@ pub fn check_open(hours: &[Opening], now: NaiveDateTime) -> Result<(), Option<Na
     Err(None)
 }
 
+/// Like `check_open`, but the office is closed all day on `closed` dates (holidays, closure
+/// days): the next opening skips them.
+pub fn check_open_except(
+    hours: &[Opening],
+    closed: &[NaiveDate],
+    now: NaiveDateTime,
+) -> Result<(), Option<NaiveDateTime>> {
+    let mut at = now;
+    for _ in 0..32 {
+        if closed.contains(&at.date()) {
+            at = (at.date() + Duration::days(1)).and_time(NaiveTime::MIN);
+            continue;
+        }
+        match check_open(hours, at) {
+            Ok(()) if at == now => return Ok(()),
+            Ok(()) => return Err(Some(at)),
+            Err(Some(next)) => at = next,
+            Err(None) => return Err(None),
+        }
+    }
+    Err(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +130,37 @@ mod tests {
         assert_eq!(check_open(&h, at(25, 23, 59)), Ok(()));
         assert!(Opening::parse(7, "08:00", "17:00").is_none());
         assert!(Opening::parse(1, "8am", "17:00").is_none());
+    }
+
+    #[test]
+    fn closure_days_are_skipped() {
+        let h = weekdays();
+        let wed = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let thu = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(check_open_except(&h, &[], at(25, 9, 0)), Ok(()));
+        // Closed today: the next opening is tomorrow's.
+        assert_eq!(
+            check_open_except(&h, &[wed], at(25, 9, 0)),
+            Err(Some(at(26, 8, 0)))
+        );
+        // Closed today and tomorrow: Friday.
+        assert_eq!(
+            check_open_except(&h, &[wed, thu], at(25, 9, 0)),
+            Err(Some(at(27, 8, 0)))
+        );
+        // After hours with tomorrow a holiday: the day after.
+        assert_eq!(
+            check_open_except(&h, &[thu], at(25, 18, 0)),
+            Err(Some(at(27, 8, 0)))
+        );
+        // Around the clock but closed today: from midnight.
+        let all: Vec<Opening> = (0..7)
+            .map(|d| Opening::parse(d, "00:00", "24:00").unwrap())
+            .collect();
+        assert_eq!(
+            check_open_except(&all, &[wed], at(25, 12, 0)),
+            Err(Some(at(26, 0, 0)))
+        );
+        assert_eq!(check_open_except(&[], &[wed], at(25, 9, 0)), Err(None));
     }
 }

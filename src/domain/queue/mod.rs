@@ -1,6 +1,7 @@
 //! The live queue: ticket numbers, the call-next ordering, the ticket's state machine and the
 //! estimated wait. Pure rules; `store::queue` loads the rows and applies the decisions.
 
+pub mod checkin;
 pub mod hours;
 pub mod number;
 pub mod order;

@@ -17,17 +17,22 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::ApiJson;
 use crate::app::AppState;
+use crate::domain::lang::Lang;
 use crate::domain::lang::Text;
+use crate::domain::queue::checkin::CheckInWindow;
 use crate::domain::queue::{Action, CallPolicy};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store;
-use crate::store::queue::{ActionInput, Called, DeskRecord, TicketPlace, TicketRecord};
+use crate::store::queue::{
+    ActionInput, Called, CheckInError, DeskRecord, TicketPlace, TicketRecord,
+};
 use crate::web::auth::Staff;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/offices/{id}/desks", get(list_desks))
         .route("/api/v1/offices/{id}/tickets", post(issue_ticket))
+        .route("/api/v1/offices/{id}/check-in", post(check_in))
         .route("/api/v1/tickets/{token}", get(ticket))
         .route("/api/v1/desks/{id}/queue", get(desk_queue))
         .route("/api/v1/desks/{id}/sign-in", post(sign_in))
@@ -38,8 +43,8 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_desks, issue_ticket, ticket, desk_queue, sign_in, pause, call_next, act),
-    components(schemas(DeskDto, NewTicketDto, IssuedTicketDto, TicketDto, DeskTicketDto, ActionDto, PauseDto, DeskQueueDto, ServiceQueueDto)),
+    paths(list_desks, issue_ticket, check_in, ticket, desk_queue, sign_in, pause, call_next, act),
+    components(schemas(DeskDto, NewTicketDto, IssuedTicketDto, CheckInDto, CheckInTooLateDto, WalkInDto, TicketDto, DeskTicketDto, ActionDto, PauseDto, DeskQueueDto, ServiceQueueDto)),
     tags((name = "queue", description = "The live queue: kiosk tickets, desks, call-next. Board events stream over the WebSocket `GET /ws/boards/{office}` (`?since=N` replays what was missed)."))
 )]
 pub struct QueueApi;
@@ -50,6 +55,14 @@ pub fn call_policy(state: &AppState) -> CallPolicy {
         grace_minutes: state.config.queue_grace_minutes,
         priority_ratio: state.config.queue_priority_ratio,
         max_wait_minutes: state.config.queue_max_wait_minutes,
+    }
+}
+
+/// The check-in window from the settings.
+pub fn checkin_window(state: &AppState) -> CheckInWindow {
+    CheckInWindow {
+        early_minutes: state.config.queue_checkin_early_minutes,
+        late_minutes: state.config.queue_checkin_late_minutes,
     }
 }
 
@@ -144,6 +157,8 @@ pub struct IssuedTicketDto {
     pub position: Option<u32>,
     pub estimated_wait_minutes: Option<u32>,
     pub issued_at: DateTime<Utc>,
+    /// A checked-in booking's start (call-next serves it first when due).
+    pub appointment_at: Option<DateTime<Utc>>,
     /// The resident's live page.
     pub url: String,
 }
@@ -161,6 +176,7 @@ fn issued_dto(p: TicketPlace) -> IssuedTicketDto {
         position: p.position,
         estimated_wait_minutes: p.estimated_wait_minutes,
         issued_at: p.ticket.arrived_at,
+        appointment_at: p.ticket.appointment_at,
     }
 }
 
@@ -227,6 +243,8 @@ pub struct ActionDto {
     pub outcome: Option<String>,
     /// Finish: notes for the case record.
     pub notes: Option<String>,
+    /// Priority: the class to grant (from the configured list).
+    pub priority: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -298,7 +316,7 @@ pub async fn issue_ticket(
     {
         return Err(AppError::TooManyRequests);
     }
-    let place = store::queue::issue_ticket(
+    let (place, frame) = store::queue::issue_ticket(
         &state.db,
         office,
         body.service.trim(),
@@ -306,8 +324,88 @@ pub async fn issue_ticket(
         store::now(),
     )
     .await?;
-    state.board.poke(office);
+    state.board.publish_frame(frame);
     Ok((StatusCode::CREATED, Json(issued_dto(place))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CheckInDto {
+    /// The booking code from the confirmation, e.g. `K7M2PX` (case, spaces and dashes ignored).
+    pub code: String,
+}
+
+/// What a resident too late for their booking may take instead.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalkInDto {
+    /// The booked service's code, for `POST /api/v1/offices/{id}/tickets`.
+    pub service: String,
+}
+
+/// 409 when the booking's time has passed: a walk-in ticket is offered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckInTooLateDto {
+    /// `too_late`
+    pub error: String,
+    pub message: String,
+    pub walk_in: WalkInDto,
+}
+
+/// Checks a booked resident in with their booking code: 201 with the ticket (200 with the same
+/// ticket when already checked in). 404 for an unknown code; 409 when not confirmed,
+/// cancelled, too early (saying from when) or too late (`too_late`, offering `walk_in`).
+/// Anonymous callers are limited per address like kiosk tickets.
+#[utoipa::path(post, path = "/api/v1/offices/{id}/check-in", tag = "queue",
+    params(("id" = String, Path, description = "Office id or code")),
+    request_body = CheckInDto,
+    responses((status = 201, body = IssuedTicketDto), (status = 200, body = IssuedTicketDto, description = "Already checked in: the same ticket"),
+        (status = 404, body = crate::web::api::openapi::ErrorDto),
+        (status = 409, body = CheckInTooLateDto, description = "Too late (`too_late`, with `walk_in`); or `conflict`: too early, not confirmed, cancelled"),
+        (status = 429, body = crate::web::api::openapi::ErrorDto)))]
+pub async fn check_in(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    lang: Lang,
+    staff: Option<Staff>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    ApiJson(body): ApiJson<CheckInDto>,
+) -> AppResult<Response> {
+    let office = office_id(&state, &id).await?;
+    if staff.is_none()
+        && let Some(axum::Extension(ConnectInfo(addr))) = peer
+        && !state.kiosk_limit.allow(addr.ip())
+    {
+        return Err(AppError::TooManyRequests);
+    }
+    match store::queue::check_in(
+        &state.db,
+        office,
+        &body.code,
+        checkin_window(&state),
+        store::now(),
+    )
+    .await
+    {
+        Ok(done) => {
+            let status = match done.frame {
+                Some(frame) => {
+                    state.board.publish_frame(frame);
+                    StatusCode::CREATED
+                }
+                None => StatusCode::OK,
+            };
+            Ok((status, Json(issued_dto(done.place))).into_response())
+        }
+        Err(CheckInError::TooLate { service, message }) => Ok((
+            StatusCode::CONFLICT,
+            Json(CheckInTooLateDto {
+                error: "too_late".into(),
+                message: message.get(lang).to_string(),
+                walk_in: WalkInDto { service },
+            }),
+        )
+            .into_response()),
+        Err(CheckInError::Other(e)) => Err(e),
+    }
 }
 
 /// A priority class from the configured list, or a 422 naming the allowed ones.
@@ -412,8 +510,8 @@ pub async fn pause(
     Path(id): Path<i32>,
     ApiJson(body): ApiJson<PauseDto>,
 ) -> AppResult<Json<DeskDto>> {
-    let (d, office) = store::queue::pause_desk(&state.db, id, body.reason, &staff.user).await?;
-    state.board.poke(office);
+    let (d, frame) = store::queue::pause_desk(&state.db, id, body.reason, &staff.user).await?;
+    state.board.publish_frame(frame);
     Ok(Json(d.into()))
 }
 
@@ -430,24 +528,28 @@ pub async fn call_next(
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
     let policy = call_policy(&state);
-    match store::queue::call_next_ticket(&state.db, id, &staff.user, &policy).await? {
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
+    match store::queue::call_next_ticket(&state.db, id, &staff.user, &policy, Some(&catalog))
+        .await?
+    {
         Some(called) => Ok(respond(&state, called).into_response()),
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
 }
 
 fn respond(state: &AppState, c: Called) -> Json<DeskTicketDto> {
-    state.board.poke(c.ticket.office_id);
+    state.board.publish_frame(c.frame);
     Json(desk_ticket(c.ticket, Some(c.seq)))
 }
 
 /// A desk action on a ticket: `call` (a chosen ticket), `recall` (past the limit: no-show),
 /// `start`, `finish` (with `outcome`, `notes`), `no-show`, `transfer` (to `service` or `desk`,
-/// keeping the arrival time), `return` (to the queue). A wrong state is 409.
+/// keeping the arrival time), `return` (to the queue), `priority` (grant `priority`, a
+/// configured class, to a waiting ticket; 422 for an unknown class). A wrong state is 409.
 #[utoipa::path(post, path = "/api/v1/desks/{id}/tickets/{ticket}/{action}", tag = "queue", security(("bearer" = [])),
     params(("id" = i32, Path, description = "Desk id"), ("ticket" = i32, Path, description = "Ticket id"),
-        ("action" = String, Path, description = "call, recall, start, finish, no-show, transfer, return")),
-    request_body(content = Option<ActionDto>, description = "Optional; for transfer and finish"),
+        ("action" = String, Path, description = "call, recall, start, finish, no-show, transfer, return, priority")),
+    request_body(content = Option<ActionDto>, description = "Optional; for transfer, finish and priority"),
     responses((status = 200, body = DeskTicketDto), (status = 409, body = crate::web::api::openapi::ErrorDto),
         (status = 404, body = crate::web::api::openapi::ErrorDto), (status = 422, body = crate::web::api::openapi::ErrorDto)))]
 pub async fn act(
@@ -456,29 +558,36 @@ pub async fn act(
     Path((id, ticket, action)): Path<(i32, i32, String)>,
     body: axum::body::Bytes,
 ) -> AppResult<Json<DeskTicketDto>> {
-    let action = Action::parse(&action).ok_or_else(|| {
+    let parsed = Action::parse(&action);
+    if parsed.is_none() && action == "priority" {
+        let body: ActionDto = parse_action_body(&body)?;
+        let class = required_priority(&state, body.priority)?;
+        let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
+        let done = store::queue::grant_priority(
+            &state.db,
+            id,
+            ticket,
+            &class,
+            &staff.user,
+            Some(&catalog),
+        )
+        .await?;
+        return Ok(respond(&state, done));
+    }
+    let action = parsed.ok_or_else(|| {
         AppError::NotFound(Text::new(
             format!("Невідома дія «{action}»."),
             format!("Unknown action \"{action}\"."),
         ))
     })?;
-    // why: the body is optional (most actions need none), so it is parsed only when sent.
-    let body: ActionDto = if body.iter().all(u8::is_ascii_whitespace) {
-        ActionDto::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AppError::invalid(Text::new(
-                format!("Дані мають неправильну форму: {e}"),
-                format!("The data has the wrong shape: {e}"),
-            ))
-        })?
-    };
+    let body = parse_action_body(&body)?;
     let input = ActionInput {
         service: body.service,
         desk: body.desk,
         outcome: body.outcome,
         notes: body.notes,
     };
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
     let called = store::queue::act_on_ticket(
         &state.db,
         id,
@@ -486,8 +595,35 @@ pub async fn act(
         action,
         &input,
         &staff.user,
-        state.config.queue_max_recalls,
+        store::queue::ActRules {
+            max_recalls: state.config.queue_max_recalls,
+            catalog: Some(&catalog),
+        },
     )
     .await?;
     Ok(respond(&state, called))
+}
+
+/// The optional body of a desk action.
+fn parse_action_body(body: &[u8]) -> AppResult<ActionDto> {
+    // why: the body is optional (most actions need none), so it is parsed only when sent.
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ActionDto::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        AppError::invalid(Text::new(
+            format!("Дані мають неправильну форму: {e}"),
+            format!("The data has the wrong shape: {e}"),
+        ))
+    })
+}
+
+/// A priority class a desk grants: required, and from the configured list (else 422).
+pub fn required_priority(state: &AppState, priority: Option<String>) -> AppResult<String> {
+    parse_priority(state, priority)?.ok_or_else(|| {
+        AppError::invalid_fields(vec![FieldError {
+            field: "priority".into(),
+            message: Text::new("Оберіть категорію пріоритету.", "Choose a priority class."),
+        }])
+    })
 }

@@ -60,6 +60,8 @@ struct ConsolePage {
     waiting: Vec<TicketView>,
     services: Vec<(String, String)>,
     outcomes: Vec<(&'static str, String)>,
+    /// The configured priority classes a desk may grant: code, label.
+    priorities: Vec<(String, String)>,
 }
 
 fn require_desk_role(staff: &Staff) -> AppResult<()> {
@@ -151,6 +153,13 @@ pub async fn console(
             .into_iter()
             .map(|o| (o, t.get(&format!("queue.outcome.{o}"))))
             .collect(),
+        priorities: crate::web::api::queue::priority_classes(&state)
+            .into_iter()
+            .map(|c| {
+                let label = t.get(&format!("queue.priority.{c}"));
+                (c, label)
+            })
+            .collect(),
     })
 }
 
@@ -185,8 +194,11 @@ pub async fn call_next(
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
     let policy = crate::web::api::queue::call_policy(&state);
-    if let Some(c) = store::queue::call_next_ticket(&state.db, id, &staff.user, &policy).await? {
-        state.board.poke(c.ticket.office_id);
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
+    if let Some(c) =
+        store::queue::call_next_ticket(&state.db, id, &staff.user, &policy, Some(&catalog)).await?
+    {
+        state.board.publish_frame(c.frame);
     }
     Ok(back(id))
 }
@@ -200,6 +212,7 @@ pub struct ActForm {
     service: Option<String>,
     outcome: Option<String>,
     notes: Option<String>,
+    priority: Option<String>,
 }
 
 pub async fn act(
@@ -210,6 +223,13 @@ pub async fn act(
     axum::Form(form): axum::Form<ActForm>,
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
+    if form.action == "priority" {
+        let class = crate::web::api::queue::required_priority(&state, form.priority)?;
+        let c = store::queue::grant_priority(&state.db, id, form.ticket, &class, &staff.user, None)
+            .await?;
+        state.board.publish_frame(c.frame);
+        return Ok(back(id));
+    }
     let action = Action::parse(&form.action)
         .ok_or_else(|| AppError::BadRequest(Text::new("Невідома дія.", "Unknown action.")))?;
     let input = ActionInput {
@@ -218,6 +238,7 @@ pub async fn act(
         outcome: form.outcome,
         notes: form.notes,
     };
+    let catalog = store::catalog::snapshot(&state.caches, &state.db).await?;
     let c = store::queue::act_on_ticket(
         &state.db,
         id,
@@ -225,10 +246,13 @@ pub async fn act(
         action,
         &input,
         &staff.user,
-        state.config.queue_max_recalls,
+        store::queue::ActRules {
+            max_recalls: state.config.queue_max_recalls,
+            catalog: Some(&catalog),
+        },
     )
     .await?;
-    state.board.poke(c.ticket.office_id);
+    state.board.publish_frame(c.frame);
     Ok(back(id))
 }
 
@@ -247,7 +271,7 @@ pub async fn pause(
     axum::Form(form): axum::Form<PauseForm>,
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
-    let (_, office) = store::queue::pause_desk(&state.db, id, form.reason, &staff.user).await?;
-    state.board.poke(office);
+    let (_, frame) = store::queue::pause_desk(&state.db, id, form.reason, &staff.user).await?;
+    state.board.publish_frame(frame);
     Ok(back(id))
 }

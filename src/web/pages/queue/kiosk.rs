@@ -4,14 +4,15 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::catalog::Channel;
 use crate::error::{AppError, AppResult};
 use crate::store;
+use crate::store::queue::{CheckInError, TicketPlace};
 use crate::web::auth::Staff;
 use crate::web::context::{RequestContext, check_csrf};
 use crate::web::pages::{Chrome, render};
@@ -55,6 +56,21 @@ struct KioskTicketPage {
     wait: u32,
     qr_svg: String,
     url: String,
+    /// A checked-in booking's time, local.
+    appointment: Option<String>,
+}
+
+/// The answer to a refused check-in: the message, and for a late resident a walk-in ticket
+/// for the same service.
+#[derive(Template)]
+#[template(path = "queue/kiosk_checkin.html")]
+struct KioskCheckInPage {
+    chrome: Chrome,
+    office_code: String,
+    office_name: String,
+    message: String,
+    /// The booked service's code, when a walk-in ticket is offered.
+    walk_in: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -165,7 +181,6 @@ pub async fn issue(
     axum::Form(form): axum::Form<IssueForm>,
 ) -> AppResult<Response> {
     check_csrf(&ctx, &form.csrf)?;
-    let t = crate::web::i18n::Tr(ctx.lang);
     let o = office(&state, &code).await?;
     let priority = crate::web::api::queue::parse_priority(&state, form.priority)?;
     if staff.is_none()
@@ -174,12 +189,89 @@ pub async fn issue(
     {
         return Err(AppError::TooManyRequests);
     }
-    let place =
+    let (place, frame) =
         store::queue::issue_ticket(&state.db, o.id, form.service.trim(), priority, store::now())
             .await?;
-    state.board.poke(o.id);
+    state.board.publish_frame(frame);
+    ticket_page(&state, &ctx, &headers, &o, place)
+}
+
+#[derive(Deserialize)]
+pub struct CheckInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// "I have a booking": the code becomes a ticket; a refusal is shown on the kiosk, too late
+/// with a button for a walk-in ticket for the same service.
+pub async fn check_in(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Path(code): Path<String>,
+    staff: Option<Staff>,
+    peer: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<CheckInForm>,
+) -> AppResult<Response> {
+    check_csrf(&ctx, &form.csrf)?;
+    let t = crate::web::i18n::Tr(ctx.lang);
+    let o = office(&state, &code).await?;
+    if staff.is_none()
+        && let Some(axum::Extension(ConnectInfo(addr))) = peer
+        && !state.kiosk_limit.allow(addr.ip())
+    {
+        return Err(AppError::TooManyRequests);
+    }
+    let refused = |status: StatusCode, message: String, walk_in: Option<String>| {
+        render(&KioskCheckInPage {
+            chrome: Chrome::new(&ctx, None),
+            office_code: o.code.clone(),
+            office_name: t.pick(&o.name).to_string(),
+            message,
+            walk_in,
+        })
+        .map(|r| (status, r).into_response())
+    };
+    match store::queue::check_in(
+        &state.db,
+        o.id,
+        &form.code,
+        crate::web::api::queue::checkin_window(&state),
+        store::now(),
+    )
+    .await
+    {
+        Ok(done) => {
+            if let Some(frame) = done.frame {
+                state.board.publish_frame(frame);
+            }
+            ticket_page(&state, &ctx, &headers, &o, done.place)
+        }
+        Err(CheckInError::TooLate { service, message }) => refused(
+            StatusCode::CONFLICT,
+            t.pick(&message).to_string(),
+            Some(service),
+        ),
+        Err(CheckInError::Other(
+            e @ (AppError::NotFound(_) | AppError::Conflict(_) | AppError::Invalid { .. }),
+        )) => refused(e.status(), t.pick(&e.message()).to_string(), None),
+        Err(CheckInError::Other(e)) => Err(e),
+    }
+}
+
+/// The printed ticket.
+fn ticket_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    headers: &HeaderMap,
+    o: &store::queue::KioskOffice,
+    place: TicketPlace,
+) -> AppResult<Response> {
+    let t = crate::web::i18n::Tr(ctx.lang);
     let path = format!("/t/{}", place.ticket.token);
-    let url = public_url(&state, &headers, &path);
+    let url = public_url(state, headers, &path);
     let qr_svg = qrcode::QrCode::new(url.as_bytes())
         .map(|q| {
             q.render::<qrcode::render::svg::Color>()
@@ -189,8 +281,8 @@ pub async fn issue(
         .unwrap_or_default();
     let position = place.position.unwrap_or(1);
     render(&KioskTicketPage {
-        chrome: Chrome::new(&ctx, None),
-        office_code: o.code,
+        chrome: Chrome::new(ctx, None),
+        office_code: o.code.clone(),
         office_name: t.pick(&o.name).to_string(),
         number: place.ticket.number,
         service: t.pick(&place.ticket.service_title).to_string(),
@@ -204,5 +296,10 @@ pub async fn issue(
         wait: place.estimated_wait_minutes.unwrap_or(0),
         qr_svg,
         url: path,
+        appointment: place.ticket.appointment_at.map(|a| {
+            a.with_timezone(&o.timezone)
+                .format("%d.%m.%Y %H:%M")
+                .to_string()
+        }),
     })
 }

@@ -13,6 +13,7 @@ use crate::app::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/kiosk/{office}", get(kiosk::page).post(kiosk::issue))
+        .route("/kiosk/{office}/check-in", post(kiosk::check_in))
         .route("/t/{token}", get(ticket::page))
         .route("/board/{office}", get(board::page))
         .route("/desk", get(desk::choose))
