@@ -8,6 +8,7 @@ mod booking;
 mod browser;
 mod calculators;
 mod case;
+mod case_ops;
 mod catalog;
 mod mail;
 mod ops;

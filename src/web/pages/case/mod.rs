@@ -429,7 +429,7 @@ fn form_params(kind: &str, f: &[(String, String)]) -> serde_json::Value {
             "from" | "to" | "ground" if kind == "temporary_absence" => {
                 absence.insert(k.clone(), serde_json::Value::String(v.clone()));
             }
-            "absent_persons" | "months" | "payment_id" => {
+            "absent_persons" | "months" | "payment_id" | "residents" => {
                 map.insert(
                     k.clone(),
                     v.trim()
@@ -439,7 +439,9 @@ fn form_params(kind: &str, f: &[(String, String)]) -> serde_json::Value {
                 );
             }
             _ => {
-                map.insert(k.clone(), serde_json::Value::String(v.clone()));
+                let value =
+                    lines_field(k, v).unwrap_or_else(|| serde_json::Value::String(v.clone()));
+                map.insert(k.clone(), value);
             }
         }
     }
@@ -448,6 +450,48 @@ fn form_params(kind: &str, f: &[(String, String)]) -> serde_json::Value {
         map.insert("documents".into(), serde_json::Value::Array(documents));
     }
     serde_json::Value::Object(map)
+}
+
+/// A textarea of the forms of `sealed_meter_fix`, `hot_water_quality`, `account_opening` and
+/// `account_split` as the API's list: one item a line, its parts split by spaces (owners by `;`).
+/// A malformed line is passed on as it is, for the API's parser to name the field at fault.
+fn lines_field(key: &str, text: &str) -> Option<serde_json::Value> {
+    use serde_json::{Value, json};
+    let separators: &[char] = if matches!(key, "services" | "moved") {
+        &['\n', ',']
+    } else {
+        &['\n']
+    };
+    let lines = text
+        .split(separators)
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    let item = |l: &str| -> Value {
+        let w = words(l);
+        let at = |i: usize| w.get(i).cloned().filter(|s| s != "-");
+        match key {
+            "readings" if l.contains('T') => {
+                json!({"hour": at(0), "temperature_c": at(1), "pressure_mpa": at(2)})
+            }
+            "readings" => json!({"date": at(0), "value": at(1)}),
+            "interruptions" => json!({"start": at(0), "end": at(1), "kind": at(2)}),
+            "owners" | "remaining_owners" => {
+                let (name, share) = l.rsplit_once(';').unwrap_or((l, "1/1"));
+                json!({"name": name.trim(), "share": share.trim()})
+            }
+            "services" if w.len() == 2 => json!({"service": at(0), "basis": at(1)}),
+            "meters" => {
+                json!({"service": at(0), "serial": at(1), "sealed_on": at(2), "value": at(3)})
+            }
+            _ => Value::String(l.to_string()),
+        }
+    };
+    match key {
+        "readings" | "interruptions" | "owners" | "remaining_owners" | "services" | "moved"
+        | "meters" | "signatories" => Some(Value::Array(lines.map(item).collect())),
+        _ => None,
+    }
 }
 
 fn enc(s: &str) -> String {
