@@ -595,71 +595,164 @@ fn active_in(from: NaiveDate, to: Option<NaiveDate>, month: YearMonth) -> bool {
     from <= month.last_day() && to.is_none_or(|t| t >= month.first_day())
 }
 
-/// The month's charges (and benefit and subsidy credits) of a batch of accounts.
+/// The facts of an account the charge run reads: only these columns are selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChargeAccount {
+    id: i32,
+    residents: i32,
+    total_area_cm2: i64,
+    heated_area_cm2: i64,
+}
+
+impl From<&account::Model> for ChargeAccount {
+    fn from(a: &account::Model) -> Self {
+        ChargeAccount {
+            id: a.id,
+            residents: a.registered_residents,
+            total_area_cm2: a.total_area_cm2,
+            heated_area_cm2: a.heated_area_cm2,
+        }
+    }
+}
+
+/// The next `limit` accounts after `after`, by id.
+async fn charge_accounts(
+    txn: &impl ConnectionTrait,
+    after: i32,
+    limit: u64,
+) -> AppResult<Vec<ChargeAccount>> {
+    Ok(account::Entity::find()
+        .select_only()
+        .columns([
+            account::Column::Id,
+            account::Column::RegisteredResidents,
+            account::Column::TotalAreaCm2,
+            account::Column::HeatedAreaCm2,
+        ])
+        .filter(account::Column::Id.gt(after))
+        .order_by_asc(account::Column::Id)
+        .limit(limit)
+        .into_tuple::<(i32, i32, i64, i64)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(
+            |(id, residents, total_area_cm2, heated_area_cm2)| ChargeAccount {
+                id,
+                residents,
+                total_area_cm2,
+                heated_area_cm2,
+            },
+        )
+        .collect())
+}
+
+/// The month's charges (and benefit and subsidy credits) of a batch of accounts. The batch's
+/// services, meters, readings, benefits and subsidies are loaded one query each and grouped by
+/// account in maps, so each service row is charged without scanning the others.
 async fn batch_entries(
     txn: &impl ConnectionTrait,
-    accounts: &[account::Model],
+    accounts: &[ChargeAccount],
     tariffs: &[Tariff],
     month: YearMonth,
 ) -> AppResult<Vec<NewEntry>> {
     let ids: Vec<i32> = accounts.iter().map(|a| a.id).collect();
-    let services = account_service::Entity::find()
+    let services: Vec<(i32, String, String)> = account_service::Entity::find()
+        .select_only()
+        .columns([
+            account_service::Column::AccountId,
+            account_service::Column::Service,
+            account_service::Column::Basis,
+        ])
         .filter(account_service::Column::AccountId.is_in(ids.clone()))
         .filter(account_service::Column::Active.eq(true))
         .order_by_asc(account_service::Column::Id)
+        .into_tuple()
         .all(txn)
         .await?;
-    let meters = meter::Entity::find()
-        .filter(meter::Column::AccountId.is_in(ids.clone()))
-        .all(txn)
-        .await?;
-    let meter_ids: Vec<i32> = meters.iter().map(|m| m.id).collect();
-    let mut readings: HashMap<i32, Vec<meter_reading::Model>> = HashMap::new();
-    if !meter_ids.is_empty() {
-        for r in meter_reading::Entity::find()
+    // Meters and readings only when some service of the batch is metered.
+    let metered: Vec<i32> = services
+        .iter()
+        .filter(|(_, _, b)| b == Basis::PerMeter.code())
+        .map(|(a, _, _)| *a)
+        .collect();
+    let mut meter_of: HashMap<(i32, String), i32> = HashMap::new();
+    let mut readings: HashMap<i32, Vec<(NaiveDate, i64)>> = HashMap::new();
+    if !metered.is_empty() {
+        let meters: Vec<(i32, i32, String)> = meter::Entity::find()
+            .select_only()
+            .columns([
+                meter::Column::Id,
+                meter::Column::AccountId,
+                meter::Column::Service,
+            ])
+            .filter(meter::Column::AccountId.is_in(metered))
+            .order_by_asc(meter::Column::Id)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let meter_ids: Vec<i32> = meters.iter().map(|m| m.0).collect();
+        for (id, account_id, service) in meters {
+            meter_of.entry((account_id, service)).or_insert(id);
+        }
+        let rows: Vec<(i32, NaiveDate, i64)> = meter_reading::Entity::find()
+            .select_only()
+            .columns([
+                meter_reading::Column::MeterId,
+                meter_reading::Column::ReadOn,
+                meter_reading::Column::ValueMilli,
+            ])
             .filter(meter_reading::Column::MeterId.is_in(meter_ids))
             .filter(meter_reading::Column::ReadOn.lte(month.last_day()))
             .order_by_asc(meter_reading::Column::ReadOn)
+            .into_tuple()
             .all(txn)
-            .await?
-        {
-            readings.entry(r.meter_id).or_default().push(r);
+            .await?;
+        for (meter_id, on, value) in rows {
+            readings.entry(meter_id).or_default().push((on, value));
         }
     }
-    let benefits = account_benefit::Entity::find()
+    let mut benefits: HashMap<i32, Vec<account_benefit::Model>> = HashMap::new();
+    for b in account_benefit::Entity::find()
         .filter(account_benefit::Column::AccountId.is_in(ids.clone()))
+        .order_by_asc(account_benefit::Column::Id)
         .all(txn)
-        .await?;
+        .await?
+    {
+        if active_in(b.valid_from, b.valid_to, month) {
+            benefits.entry(b.account_id).or_default().push(b);
+        }
+    }
     let subsidies = account_subsidy::Entity::find()
         .filter(account_subsidy::Column::AccountId.is_in(ids))
+        .order_by_asc(account_subsidy::Column::Id)
         .all(txn)
         .await?;
-    let by_id: HashMap<i32, &account::Model> = accounts.iter().map(|a| (a.id, a)).collect();
+    let by_id: HashMap<i32, &ChargeAccount> = accounts.iter().map(|a| (a.id, a)).collect();
+    let mut tariff_of: HashMap<&str, Option<&Tariff>> = HashMap::new();
     let period = month.to_string();
-    let mut out = Vec::new();
-    for s in &services {
-        let Some(a) = by_id.get(&s.account_id) else {
+    let mut out = Vec::with_capacity(services.len() + subsidies.len());
+    for (account_id, service, basis) in &services {
+        let Some(a) = by_id.get(account_id) else {
             continue;
         };
-        let Some(basis) = Basis::parse(&s.basis) else {
+        let Some(basis) = Basis::parse(basis) else {
             continue;
         };
-        let Some(t) = ledger::tariff_for(tariffs, &s.service, month) else {
+        let tariff = *tariff_of
+            .entry(service.as_str())
+            .or_insert_with(|| ledger::tariff_for(tariffs, service, month));
+        let Some(t) = tariff else {
             continue;
         };
         let consumption_milli = if basis == Basis::PerMeter {
-            meters
-                .iter()
-                .find(|m| m.account_id == a.id && m.service == s.service)
-                .and_then(|m| readings.get(&m.id))
+            meter_of
+                .get(&(a.id, service.clone()))
+                .and_then(|m| readings.get(m))
                 .map(|rs| {
-                    let before = rs
-                        .iter()
-                        .rfind(|r| r.read_on < month.first_day())
-                        .or(rs.first());
-                    let end = rs.last();
-                    match (before, end) {
-                        (Some(b), Some(e)) => std::cmp::max(e.value_milli - b.value_milli, 0),
+                    let before = rs.iter().rfind(|r| r.0 < month.first_day()).or(rs.first());
+                    match (before, rs.last()) {
+                        (Some(b), Some(e)) => std::cmp::max(e.1 - b.1, 0),
                         _ => 0,
                     }
                 })
@@ -668,7 +761,7 @@ async fn batch_entries(
             0
         };
         let base = ChargeBase {
-            residents: u32::try_from(a.registered_residents).unwrap_or(0),
+            residents: u32::try_from(a.residents).unwrap_or(0),
             total_area_cm2: a.total_area_cm2,
             heated_area_cm2: a.heated_area_cm2,
             consumption_milli,
@@ -679,43 +772,40 @@ async fn batch_entries(
         out.push(NewEntry {
             account_id: a.id,
             period: period.clone(),
-            service: s.service.clone(),
+            service: service.clone(),
             kind: "charge",
             amount_kop: amount.kopiykas(),
-            unique_key: Some(format!("charge:{period}:{}", s.service)),
+            unique_key: Some(format!("charge:{period}:{service}")),
             ..Default::default()
         });
         // A benefit reduces the norm- and area-based charges by its share for its persons.
-        for b in benefits
-            .iter()
-            .filter(|b| b.account_id == a.id && active_in(b.valid_from, b.valid_to, month))
-        {
-            if a.registered_residents <= 0 {
-                continue;
-            }
-            let persons = std::cmp::min(b.persons, a.registered_residents);
+        if a.residents <= 0 {
+            continue;
+        }
+        for b in benefits.get(&a.id).map(Vec::as_slice).unwrap_or_default() {
+            let persons = std::cmp::min(b.persons, a.residents);
             let credit = amount.to_decimal() * Decimal::from(b.share_pct) / Decimal::from(100)
                 * Decimal::from(persons)
-                / Decimal::from(a.registered_residents);
+                / Decimal::from(a.residents);
             let credit = Money::reduction_capped(credit, amount);
             if credit > Money::ZERO {
                 out.push(NewEntry {
                     account_id: a.id,
                     period: period.clone(),
-                    service: s.service.clone(),
+                    service: service.clone(),
                     kind: "benefit",
                     amount_kop: -credit.kopiykas(),
                     explanation: Some(Text::new(
                         format!(
                             "Пільга «{}»: {}% для {persons} ос. з {}",
-                            b.category, b.share_pct, a.registered_residents
+                            b.category, b.share_pct, a.residents
                         ),
                         format!(
                             "Benefit \"{}\": {}% for {persons} of {} persons",
-                            b.category, b.share_pct, a.registered_residents
+                            b.category, b.share_pct, a.residents
                         ),
                     )),
-                    unique_key: Some(format!("benefit:{period}:{}:{}", s.service, b.id)),
+                    unique_key: Some(format!("benefit:{period}:{service}:{}", b.id)),
                     ..Default::default()
                 });
             }
@@ -738,25 +828,73 @@ async fn batch_entries(
     Ok(out)
 }
 
-/// Inserts the entries, skipping any whose unique key is already posted. Returns how many were new.
+/// Inserts the charge run's entries, skipping any whose unique key is already posted. Returns how
+/// many were new. Only the columns such entries have are bound: 7 a row, 8 with an explanation.
 async fn insert_entries_once(txn: &impl ConnectionTrait, entries: Vec<NewEntry>) -> AppResult<i64> {
     let now = super::now();
+    let (plain, explained): (Vec<NewEntry>, Vec<NewEntry>) =
+        entries.into_iter().partition(|e| e.explanation.is_none());
+    Ok(insert_rows(txn, plain, false, now).await? + insert_rows(txn, explained, true, now).await?)
+}
+
+async fn insert_rows(
+    txn: &impl ConnectionTrait,
+    rows: Vec<NewEntry>,
+    explained: bool,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    use ledger_entry::Column as C;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut columns = vec![
+        C::AccountId,
+        C::Period,
+        C::Service,
+        C::Kind,
+        C::AmountKop,
+        C::UniqueKey,
+        C::CreatedAt,
+    ];
+    if explained {
+        columns.push(C::Explanation);
+    }
+    // why: SQLite binds at most 32 766 parameters a statement; statements of equal size (the rows
+    // split evenly, not 1000 + 1000 + 500) let the driver reuse one prepared statement per batch size.
+    let max_rows = 30_000 / columns.len();
+    let statements = rows.len().div_ceil(max_rows);
+    let size = rows.len().div_ceil(statements);
+    let backend = txn.get_database_backend();
     let mut posted = 0i64;
-    // why: chunks keep each statement under SQLite's bound-parameter limit (32 766; 14 per row).
-    let models: Vec<ledger_entry::ActiveModel> =
-        entries.into_iter().map(|e| e.model(now)).collect();
-    for chunk in models.chunks(1000) {
-        let n = ledger_entry::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    ledger_entry::Column::AccountId,
-                    ledger_entry::Column::UniqueKey,
-                ])
+    let mut it = rows.into_iter().peekable();
+    while it.peek().is_some() {
+        let mut q = sea_orm::sea_query::Query::insert();
+        q.into_table(ledger_entry::Entity).columns(columns.clone());
+        for e in it.by_ref().take(size) {
+            let mut values: Vec<sea_orm::sea_query::SimpleExpr> = vec![
+                e.account_id.into(),
+                e.period.into(),
+                e.service.into(),
+                e.kind.into(),
+                e.amount_kop.into(),
+                e.unique_key.into(),
+                now.into(),
+            ];
+            if explained {
+                values.push(
+                    e.explanation
+                        .map(|t| serde_json::to_string(&t).unwrap_or_default())
+                        .into(),
+                );
+            }
+            q.values(values).map_err(AppError::internal)?;
+        }
+        q.on_conflict(
+            OnConflict::columns([C::AccountId, C::UniqueKey])
                 .do_nothing()
                 .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
+        );
+        let n = txn.execute_raw(backend.build(&q)).await?.rows_affected();
         posted += i64::try_from(n).unwrap_or(i64::MAX);
     }
     Ok(posted)
@@ -832,12 +970,7 @@ pub async fn charge_run(
     let mut posted_now = 0i64;
     loop {
         let txn = db.begin().await?;
-        let accounts = account::Entity::find()
-            .filter(account::Column::Id.gt(last_id))
-            .order_by_asc(account::Column::Id)
-            .limit(batch)
-            .all(&txn)
-            .await?;
+        let accounts = charge_accounts(&txn, last_id, batch).await?;
         let Some(last) = accounts.last().map(|a| a.id) else {
             charge_run::Entity::update_many()
                 .col_expr(charge_run::Column::Status, Expr::value("done"))
@@ -3715,7 +3848,8 @@ pub async fn load_demo(txn: &impl ConnectionTrait, today: NaiveDate) -> Result<(
         .collect();
     let mut month = first;
     for i in 0..6 {
-        let entries = batch_entries(txn, &accounts, &tariffs, month)
+        let charged: Vec<ChargeAccount> = accounts.iter().map(ChargeAccount::from).collect();
+        let entries = batch_entries(txn, &charged, &tariffs, month)
             .await
             .map_err(custom)?;
         let mut owed: HashMap<i32, i64> = HashMap::new();
