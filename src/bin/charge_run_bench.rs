@@ -1,6 +1,6 @@
 //! Benchmark of the monthly charge run (docs/BENCHMARKS.md, section "Charge run").
 //!
-//! `cargo run --release --bin charge_run_bench -- DATABASE_URL ACCOUNTS`
+//! `cargo run --release --bin charge_run_bench -- DATABASE_URL ACCOUNTS [BATCH]`
 //! on an empty database: generates ACCOUNTS accounts × 5 services, then times
 //! (1) a raw multi-row INSERT of ACCOUNTS × 5 ledger-shaped rows into a scratch table of the same
 //! database (the baseline) and (2) the charge run of one month (ACCOUNTS × 5 entries), and prints
@@ -36,6 +36,16 @@ async fn main() -> Result<(), String> {
         .next()
         .unwrap_or_else(|| "sqlite:///tmp/cherga-bench.db?mode=rwc".into());
     let n: i64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    // The API's batch size by default (`CHARGE_RUN_BATCH`).
+    let batch: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(500);
+    println!(
+        "{} build, {n} accounts, batches of {batch}",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
     let db = Database::connect(&url).await.map_err(|e| e.to_string())?;
     cherga::store::migrate(&db)
         .await
@@ -134,7 +144,7 @@ async fn main() -> Result<(), String> {
     );
 
     let t2 = Instant::now();
-    let r = cherga::store::case::charge_run(&db, month, 500)
+    let r = cherga::store::case::charge_run(&db, month, batch)
         .await
         .map_err(|e| e.to_string())?;
     let run_s = t2.elapsed().as_secs_f64();
@@ -146,7 +156,7 @@ async fn main() -> Result<(), String> {
         peak_kib()
     );
     let t3 = Instant::now();
-    let again = cherga::store::case::charge_run(&db, month, 500)
+    let again = cherga::store::case::charge_run(&db, month, batch)
         .await
         .map_err(|e| e.to_string())?;
     println!(

@@ -1,15 +1,16 @@
 //! The procedure behind every catalog service, named in data by service code
 //! (`data/procedures.toml`): which operations a case of that service may perform.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::domain::account::OwnerShare;
+use crate::domain::account::{NewAccount, OwnerShare, Reading, Split};
 use crate::domain::lang::Text;
 use crate::domain::money::Money;
 use crate::domain::rules::calendar::YearMonth;
 use crate::domain::rules::grounds::Ground;
+use crate::domain::rules::hot_water;
 use crate::domain::rules::services::Service;
 
 /// What a procedure mainly does.
@@ -269,6 +270,32 @@ pub enum Operation {
         heat_gcal: Decimal,
         tariff_per_gcal: Money,
     },
+    /// Corrects the invoices of a meter sealed while the account was still charged by the norm:
+    /// the seal month's credit (RULES.md §4) and every later month charged to the metered amount.
+    SealedMeterFix {
+        rule_set: String,
+        service: Service,
+        serial: String,
+        /// Needed when the account has no such meter with a seal date yet (from the seal act).
+        seal_date: Option<NaiveDate>,
+        /// Readings the resident brings, the seal act's first; added to the meter's.
+        readings: Vec<Reading>,
+    },
+    /// Reduces the month's hot-water charge for poor quality (RULES.md §2).
+    HotWaterQuality {
+        rule_set: String,
+        month: YearMonth,
+        readings: Vec<hot_water::Reading>,
+        interruptions: Vec<hot_water::Interruption>,
+        /// When the violation was registered and restored service registered (local time): only
+        /// what lies between counts.
+        registered_at: Option<NaiveDateTime>,
+        restored_at: Option<NaiveDateTime>,
+        /// Who signed the act.
+        signatories: Vec<String>,
+    },
+    AccountOpening(NewAccount),
+    AccountSplit(Split),
     Consultation,
 }
 
@@ -290,6 +317,10 @@ impl Operation {
             Operation::Restructuring { .. } => OperationKind::Restructuring,
             Operation::QualityClaimAct { .. } => OperationKind::QualityClaimAct,
             Operation::HeatAllocation { .. } => OperationKind::HeatAllocation,
+            Operation::SealedMeterFix { .. } => OperationKind::SealedMeterFix,
+            Operation::HotWaterQuality { .. } => OperationKind::HotWaterQuality,
+            Operation::AccountOpening(_) => OperationKind::AccountOpening,
+            Operation::AccountSplit(_) => OperationKind::AccountSplit,
             Operation::Consultation => OperationKind::Consultation,
         }
     }

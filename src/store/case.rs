@@ -21,7 +21,10 @@ use super::entities::{
     case_audit, case_document, charge_run, idempotency_key, ledger_entry, meter, meter_reading,
     office, specialist, tariff, visit_case,
 };
-use crate::domain::account::{OwnerShare, Reading, check_reading, check_shares, show_milli};
+use crate::domain::account::{
+    NewAccount, OwnerShare, Reading, Split, SplitFrom, check_reading, check_shares, check_split,
+    consumption_since_seal, show_milli,
+};
 use crate::domain::lang::Text;
 use crate::domain::ledger::{self, Basis, ChargeBase, Entry, EntryKind, Tariff};
 use crate::domain::money::Money;
@@ -32,6 +35,7 @@ use crate::domain::rules::RuleSetRegistry;
 use crate::domain::rules::absence::{self, AbsenceInput, Charge};
 use crate::domain::rules::calendar::{YearMonth, show_date};
 use crate::domain::rules::heat::{self, HeatInput, Premise};
+use crate::domain::rules::hot_water::{self, HotWaterInput};
 use crate::domain::rules::meter_seal::{self, SealInput};
 use crate::domain::rules::services::Service;
 use crate::domain::staff::Role;
@@ -605,71 +609,164 @@ fn active_in(from: NaiveDate, to: Option<NaiveDate>, month: YearMonth) -> bool {
     from <= month.last_day() && to.is_none_or(|t| t >= month.first_day())
 }
 
-/// The month's charges (and benefit and subsidy credits) of a batch of accounts.
+/// The facts of an account the charge run reads: only these columns are selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChargeAccount {
+    id: i32,
+    residents: i32,
+    total_area_cm2: i64,
+    heated_area_cm2: i64,
+}
+
+impl From<&account::Model> for ChargeAccount {
+    fn from(a: &account::Model) -> Self {
+        ChargeAccount {
+            id: a.id,
+            residents: a.registered_residents,
+            total_area_cm2: a.total_area_cm2,
+            heated_area_cm2: a.heated_area_cm2,
+        }
+    }
+}
+
+/// The next `limit` accounts after `after`, by id.
+async fn charge_accounts(
+    txn: &impl ConnectionTrait,
+    after: i32,
+    limit: u64,
+) -> AppResult<Vec<ChargeAccount>> {
+    Ok(account::Entity::find()
+        .select_only()
+        .columns([
+            account::Column::Id,
+            account::Column::RegisteredResidents,
+            account::Column::TotalAreaCm2,
+            account::Column::HeatedAreaCm2,
+        ])
+        .filter(account::Column::Id.gt(after))
+        .order_by_asc(account::Column::Id)
+        .limit(limit)
+        .into_tuple::<(i32, i32, i64, i64)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(
+            |(id, residents, total_area_cm2, heated_area_cm2)| ChargeAccount {
+                id,
+                residents,
+                total_area_cm2,
+                heated_area_cm2,
+            },
+        )
+        .collect())
+}
+
+/// The month's charges (and benefit and subsidy credits) of a batch of accounts. The batch's
+/// services, meters, readings, benefits and subsidies are loaded one query each and grouped by
+/// account in maps, so each service row is charged without scanning the others.
 async fn batch_entries(
     txn: &impl ConnectionTrait,
-    accounts: &[account::Model],
+    accounts: &[ChargeAccount],
     tariffs: &[Tariff],
     month: YearMonth,
 ) -> AppResult<Vec<NewEntry>> {
     let ids: Vec<i32> = accounts.iter().map(|a| a.id).collect();
-    let services = account_service::Entity::find()
+    let services: Vec<(i32, String, String)> = account_service::Entity::find()
+        .select_only()
+        .columns([
+            account_service::Column::AccountId,
+            account_service::Column::Service,
+            account_service::Column::Basis,
+        ])
         .filter(account_service::Column::AccountId.is_in(ids.clone()))
         .filter(account_service::Column::Active.eq(true))
         .order_by_asc(account_service::Column::Id)
+        .into_tuple()
         .all(txn)
         .await?;
-    let meters = meter::Entity::find()
-        .filter(meter::Column::AccountId.is_in(ids.clone()))
-        .all(txn)
-        .await?;
-    let meter_ids: Vec<i32> = meters.iter().map(|m| m.id).collect();
-    let mut readings: HashMap<i32, Vec<meter_reading::Model>> = HashMap::new();
-    if !meter_ids.is_empty() {
-        for r in meter_reading::Entity::find()
+    // Meters and readings only when some service of the batch is metered.
+    let metered: Vec<i32> = services
+        .iter()
+        .filter(|(_, _, b)| b == Basis::PerMeter.code())
+        .map(|(a, _, _)| *a)
+        .collect();
+    let mut meter_of: HashMap<(i32, String), i32> = HashMap::new();
+    let mut readings: HashMap<i32, Vec<(NaiveDate, i64)>> = HashMap::new();
+    if !metered.is_empty() {
+        let meters: Vec<(i32, i32, String)> = meter::Entity::find()
+            .select_only()
+            .columns([
+                meter::Column::Id,
+                meter::Column::AccountId,
+                meter::Column::Service,
+            ])
+            .filter(meter::Column::AccountId.is_in(metered))
+            .order_by_asc(meter::Column::Id)
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let meter_ids: Vec<i32> = meters.iter().map(|m| m.0).collect();
+        for (id, account_id, service) in meters {
+            meter_of.entry((account_id, service)).or_insert(id);
+        }
+        let rows: Vec<(i32, NaiveDate, i64)> = meter_reading::Entity::find()
+            .select_only()
+            .columns([
+                meter_reading::Column::MeterId,
+                meter_reading::Column::ReadOn,
+                meter_reading::Column::ValueMilli,
+            ])
             .filter(meter_reading::Column::MeterId.is_in(meter_ids))
             .filter(meter_reading::Column::ReadOn.lte(month.last_day()))
             .order_by_asc(meter_reading::Column::ReadOn)
+            .into_tuple()
             .all(txn)
-            .await?
-        {
-            readings.entry(r.meter_id).or_default().push(r);
+            .await?;
+        for (meter_id, on, value) in rows {
+            readings.entry(meter_id).or_default().push((on, value));
         }
     }
-    let benefits = account_benefit::Entity::find()
+    let mut benefits: HashMap<i32, Vec<account_benefit::Model>> = HashMap::new();
+    for b in account_benefit::Entity::find()
         .filter(account_benefit::Column::AccountId.is_in(ids.clone()))
+        .order_by_asc(account_benefit::Column::Id)
         .all(txn)
-        .await?;
+        .await?
+    {
+        if active_in(b.valid_from, b.valid_to, month) {
+            benefits.entry(b.account_id).or_default().push(b);
+        }
+    }
     let subsidies = account_subsidy::Entity::find()
         .filter(account_subsidy::Column::AccountId.is_in(ids))
+        .order_by_asc(account_subsidy::Column::Id)
         .all(txn)
         .await?;
-    let by_id: HashMap<i32, &account::Model> = accounts.iter().map(|a| (a.id, a)).collect();
+    let by_id: HashMap<i32, &ChargeAccount> = accounts.iter().map(|a| (a.id, a)).collect();
+    let mut tariff_of: HashMap<&str, Option<&Tariff>> = HashMap::new();
     let period = month.to_string();
-    let mut out = Vec::new();
-    for s in &services {
-        let Some(a) = by_id.get(&s.account_id) else {
+    let mut out = Vec::with_capacity(services.len() + subsidies.len());
+    for (account_id, service, basis) in &services {
+        let Some(a) = by_id.get(account_id) else {
             continue;
         };
-        let Some(basis) = Basis::parse(&s.basis) else {
+        let Some(basis) = Basis::parse(basis) else {
             continue;
         };
-        let Some(t) = ledger::tariff_for(tariffs, &s.service, month) else {
+        let tariff = *tariff_of
+            .entry(service.as_str())
+            .or_insert_with(|| ledger::tariff_for(tariffs, service, month));
+        let Some(t) = tariff else {
             continue;
         };
         let consumption_milli = if basis == Basis::PerMeter {
-            meters
-                .iter()
-                .find(|m| m.account_id == a.id && m.service == s.service)
-                .and_then(|m| readings.get(&m.id))
+            meter_of
+                .get(&(a.id, service.clone()))
+                .and_then(|m| readings.get(m))
                 .map(|rs| {
-                    let before = rs
-                        .iter()
-                        .rfind(|r| r.read_on < month.first_day())
-                        .or(rs.first());
-                    let end = rs.last();
-                    match (before, end) {
-                        (Some(b), Some(e)) => std::cmp::max(e.value_milli - b.value_milli, 0),
+                    let before = rs.iter().rfind(|r| r.0 < month.first_day()).or(rs.first());
+                    match (before, rs.last()) {
+                        (Some(b), Some(e)) => std::cmp::max(e.1 - b.1, 0),
                         _ => 0,
                     }
                 })
@@ -678,7 +775,7 @@ async fn batch_entries(
             0
         };
         let base = ChargeBase {
-            residents: u32::try_from(a.registered_residents).unwrap_or(0),
+            residents: u32::try_from(a.residents).unwrap_or(0),
             total_area_cm2: a.total_area_cm2,
             heated_area_cm2: a.heated_area_cm2,
             consumption_milli,
@@ -689,43 +786,40 @@ async fn batch_entries(
         out.push(NewEntry {
             account_id: a.id,
             period: period.clone(),
-            service: s.service.clone(),
+            service: service.clone(),
             kind: "charge",
             amount_kop: amount.kopiykas(),
-            unique_key: Some(format!("charge:{period}:{}", s.service)),
+            unique_key: Some(format!("charge:{period}:{service}")),
             ..Default::default()
         });
         // A benefit reduces the norm- and area-based charges by its share for its persons.
-        for b in benefits
-            .iter()
-            .filter(|b| b.account_id == a.id && active_in(b.valid_from, b.valid_to, month))
-        {
-            if a.registered_residents <= 0 {
-                continue;
-            }
-            let persons = std::cmp::min(b.persons, a.registered_residents);
+        if a.residents <= 0 {
+            continue;
+        }
+        for b in benefits.get(&a.id).map(Vec::as_slice).unwrap_or_default() {
+            let persons = std::cmp::min(b.persons, a.residents);
             let credit = amount.to_decimal() * Decimal::from(b.share_pct) / Decimal::from(100)
                 * Decimal::from(persons)
-                / Decimal::from(a.registered_residents);
+                / Decimal::from(a.residents);
             let credit = Money::reduction_capped(credit, amount);
             if credit > Money::ZERO {
                 out.push(NewEntry {
                     account_id: a.id,
                     period: period.clone(),
-                    service: s.service.clone(),
+                    service: service.clone(),
                     kind: "benefit",
                     amount_kop: -credit.kopiykas(),
                     explanation: Some(Text::new(
                         format!(
                             "Пільга «{}»: {}% для {persons} ос. з {}",
-                            b.category, b.share_pct, a.registered_residents
+                            b.category, b.share_pct, a.residents
                         ),
                         format!(
                             "Benefit \"{}\": {}% for {persons} of {} persons",
-                            b.category, b.share_pct, a.registered_residents
+                            b.category, b.share_pct, a.residents
                         ),
                     )),
-                    unique_key: Some(format!("benefit:{period}:{}:{}", s.service, b.id)),
+                    unique_key: Some(format!("benefit:{period}:{service}:{}", b.id)),
                     ..Default::default()
                 });
             }
@@ -748,25 +842,73 @@ async fn batch_entries(
     Ok(out)
 }
 
-/// Inserts the entries, skipping any whose unique key is already posted. Returns how many were new.
+/// Inserts the charge run's entries, skipping any whose unique key is already posted. Returns how
+/// many were new. Only the columns such entries have are bound: 7 a row, 8 with an explanation.
 async fn insert_entries_once(txn: &impl ConnectionTrait, entries: Vec<NewEntry>) -> AppResult<i64> {
     let now = super::now();
+    let (plain, explained): (Vec<NewEntry>, Vec<NewEntry>) =
+        entries.into_iter().partition(|e| e.explanation.is_none());
+    Ok(insert_rows(txn, plain, false, now).await? + insert_rows(txn, explained, true, now).await?)
+}
+
+async fn insert_rows(
+    txn: &impl ConnectionTrait,
+    rows: Vec<NewEntry>,
+    explained: bool,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
+    use ledger_entry::Column as C;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut columns = vec![
+        C::AccountId,
+        C::Period,
+        C::Service,
+        C::Kind,
+        C::AmountKop,
+        C::UniqueKey,
+        C::CreatedAt,
+    ];
+    if explained {
+        columns.push(C::Explanation);
+    }
+    // why: SQLite binds at most 32 766 parameters a statement; statements of equal size (the rows
+    // split evenly, not 1000 + 1000 + 500) let the driver reuse one prepared statement per batch size.
+    let max_rows = 30_000 / columns.len();
+    let statements = rows.len().div_ceil(max_rows);
+    let size = rows.len().div_ceil(statements);
+    let backend = txn.get_database_backend();
     let mut posted = 0i64;
-    // why: chunks keep each statement under SQLite's bound-parameter limit (32 766; 14 per row).
-    let models: Vec<ledger_entry::ActiveModel> =
-        entries.into_iter().map(|e| e.model(now)).collect();
-    for chunk in models.chunks(1000) {
-        let n = ledger_entry::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    ledger_entry::Column::AccountId,
-                    ledger_entry::Column::UniqueKey,
-                ])
+    let mut it = rows.into_iter().peekable();
+    while it.peek().is_some() {
+        let mut q = sea_orm::sea_query::Query::insert();
+        q.into_table(ledger_entry::Entity).columns(columns.clone());
+        for e in it.by_ref().take(size) {
+            let mut values: Vec<sea_orm::sea_query::SimpleExpr> = vec![
+                e.account_id.into(),
+                e.period.into(),
+                e.service.into(),
+                e.kind.into(),
+                e.amount_kop.into(),
+                e.unique_key.into(),
+                now.into(),
+            ];
+            if explained {
+                values.push(
+                    e.explanation
+                        .map(|t| serde_json::to_string(&t).unwrap_or_default())
+                        .into(),
+                );
+            }
+            q.values(values).map_err(AppError::internal)?;
+        }
+        q.on_conflict(
+            OnConflict::columns([C::AccountId, C::UniqueKey])
                 .do_nothing()
                 .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
+        );
+        let n = txn.execute_raw(backend.build(&q)).await?.rows_affected();
         posted += i64::try_from(n).unwrap_or(i64::MAX);
     }
     Ok(posted)
@@ -842,12 +984,7 @@ pub async fn charge_run(
     let mut posted_now = 0i64;
     loop {
         let txn = db.begin().await?;
-        let accounts = account::Entity::find()
-            .filter(account::Column::Id.gt(last_id))
-            .order_by_asc(account::Column::Id)
-            .limit(batch)
-            .all(&txn)
-            .await?;
+        let accounts = charge_accounts(&txn, last_id, batch).await?;
         let Some(last) = accounts.last().map(|a| a.id) else {
             charge_run::Entity::update_many()
                 .col_expr(charge_run::Column::Status, Expr::value("done"))
@@ -2290,11 +2427,1056 @@ async fn run_operation(
             }
             out.facts = serde_json::json!({"total_charge": result.total_charge, "premises": out.entries.len()});
         }
+        Operation::SealedMeterFix {
+            rule_set,
+            service,
+            serial,
+            seal_date,
+            readings,
+        } => {
+            sealed_meter_fix(
+                txn, ctx, &mut out, &rule_set, service, &serial, seal_date, readings,
+            )
+            .await?
+        }
+        Operation::HotWaterQuality {
+            rule_set,
+            month,
+            readings,
+            interruptions,
+            registered_at,
+            restored_at,
+            signatories,
+        } => {
+            hot_water_quality(
+                txn,
+                ctx,
+                &mut out,
+                QualityClaim {
+                    rule_set,
+                    month,
+                    readings,
+                    interruptions,
+                    registered_at,
+                    restored_at,
+                    signatories,
+                },
+            )
+            .await?
+        }
+        Operation::AccountOpening(new) => account_opening(txn, ctx, &mut out, new).await?,
+        Operation::AccountSplit(split) => account_split(txn, ctx, &mut out, split).await?,
         Operation::Consultation => {
             out.facts = visit::consultation_facts(txn, acc, ctx.topic).await?;
         }
     }
     Ok(out)
+}
+
+// ---- sealed meter, hot water quality, account opening and split ---------------------------------
+
+fn rule_set_of<'a>(
+    rules: &'a RuleSetRegistry,
+    id: &str,
+) -> AppResult<&'a crate::domain::rules::RuleSet> {
+    rules.get(id).map_err(|e| AppError::Invalid {
+        message: e.text(),
+        fields: vec![crate::error::FieldError::new("rule_set", e.text())],
+    })
+}
+
+fn field_error(name: &str, uk: impl Into<String>, en: impl Into<String>) -> AppError {
+    AppError::invalid_fields(vec![crate::error::FieldError::new(name, Text::new(uk, en))])
+}
+
+/// Which of `keys` the account's ledger already holds: checked before posting, because on
+/// PostgreSQL a failed insert aborts the whole transaction.
+async fn posted_keys(
+    txn: &impl ConnectionTrait,
+    account_id: i32,
+    keys: Vec<String>,
+) -> AppResult<BTreeSet<String>> {
+    Ok(ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::AccountId.eq(account_id))
+        .filter(ledger_entry::Column::UniqueKey.is_in(keys))
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|e| e.unique_key)
+        .collect())
+}
+
+async fn all_tariffs(txn: &impl ConnectionTrait) -> AppResult<Vec<Tariff>> {
+    Ok(tariff::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(to_tariff)
+        .collect())
+}
+
+async fn meter_readings(txn: &impl ConnectionTrait, meter_id: i32) -> AppResult<Vec<Reading>> {
+    Ok(meter_reading::Entity::find()
+        .filter(meter_reading::Column::MeterId.eq(meter_id))
+        .order_by_asc(meter_reading::Column::ReadOn)
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|r| Reading {
+            on: r.read_on,
+            value_milli: r.value_milli,
+        })
+        .collect())
+}
+
+fn max_per_day(service: &str) -> i64 {
+    // why: as for a single reading, 5 m³ (or 200 kWh) a day is far beyond any household.
+    if service == "electricity" {
+        200_000
+    } else {
+        5_000
+    }
+}
+
+/// Corrects the invoices of a meter sealed while the account went on being charged by the norm.
+#[allow(clippy::too_many_arguments)]
+async fn sealed_meter_fix(
+    txn: &impl ConnectionTrait,
+    ctx: &OpContext<'_>,
+    out: &mut OperationRecord,
+    rule_set: &str,
+    service: Service,
+    serial: &str,
+    seal_date: Option<NaiveDate>,
+    readings: Vec<Reading>,
+) -> AppResult<()> {
+    let acc = &ctx.account;
+    let rs = rule_set_of(ctx.rules, rule_set)?;
+    let sid = service.id();
+    if account_service::Entity::find()
+        .filter(account_service::Column::AccountId.eq(acc.id))
+        .filter(account_service::Column::Service.eq(sid))
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        return Err(field_error(
+            "service",
+            format!("Рахунок не має послуги «{sid}»."),
+            format!("The account has no service \"{sid}\"."),
+        ));
+    }
+    let existing = meter::Entity::find()
+        .filter(meter::Column::AccountId.eq(acc.id))
+        .filter(meter::Column::Serial.eq(serial))
+        .one(txn)
+        .await?;
+    let (meter_id, sealed_on) = match existing {
+        Some(m) => {
+            if m.service != sid {
+                return Err(field_error(
+                    "serial",
+                    format!("Лічильник «{serial}» — для послуги «{}».", m.service),
+                    format!(
+                        "The meter \"{serial}\" is for the service \"{}\".",
+                        m.service
+                    ),
+                ));
+            }
+            let sealed = match (m.sealed_on, seal_date) {
+                (Some(a), Some(b)) if a != b => {
+                    return Err(field_error(
+                        "seal_date",
+                        format!("Лічильник опломбовано {a}, а не {b}."),
+                        format!("The meter was sealed on {a}, not {b}."),
+                    ));
+                }
+                (Some(a), _) => a,
+                (None, Some(b)) => {
+                    meter::Entity::update_many()
+                        .col_expr(meter::Column::SealedOn, Expr::value(b))
+                        .filter(meter::Column::Id.eq(m.id))
+                        .exec(txn)
+                        .await?;
+                    b
+                }
+                (None, None) => {
+                    return Err(field_error(
+                        "seal_date",
+                        "Вкажіть дату пломбування з акта.",
+                        "Give the seal date from the seal act.",
+                    ));
+                }
+            };
+            (m.id, sealed)
+        }
+        None => {
+            let Some(b) = seal_date else {
+                return Err(field_error(
+                    "seal_date",
+                    "Вкажіть дату пломбування з акта: лічильника ще немає на рахунку.",
+                    "Give the seal date from the seal act: the account has no such meter yet.",
+                ));
+            };
+            let m = meter::ActiveModel {
+                account_id: Set(acc.id),
+                service: Set(sid.to_string()),
+                serial: Set(serial.to_string()),
+                sealed_on: Set(Some(b)),
+                verification_due: Set(b.with_year(b.year() + 8)),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            (m.id, b)
+        }
+    };
+    if sealed_on > ctx.today {
+        return Err(field_error(
+            "seal_date",
+            "Дата пломбування ще не настала.",
+            "The seal date is in the future.",
+        ));
+    }
+    // The readings brought along join the meter's, each checked against the one before it.
+    let mut known = meter_readings(txn, meter_id).await?;
+    let mut brought = readings;
+    brought.sort_by_key(|r| r.on);
+    for (i, r) in brought.iter().enumerate() {
+        if let Some(same) = known.iter().find(|k| k.on == r.on) {
+            if same.value_milli == r.value_milli {
+                continue;
+            }
+            return Err(conflict(
+                format!("Показник на {} уже внесено інший.", r.on),
+                format!("A different reading for {} is already recorded.", r.on),
+            ));
+        }
+        let prev = known.iter().rev().find(|k| k.on < r.on).copied();
+        let next = known.iter().find(|k| k.on > r.on).copied();
+        check_reading(prev, *r, max_per_day(sid), None)
+            .and_then(|_| match next {
+                Some(n) if n.value_milli < r.value_milli => Err(Text::new(
+                    format!("Показник більший за пізніший ({}).", n.on),
+                    format!("The reading is above a later one ({}).", n.on),
+                )),
+                _ => Ok(0),
+            })
+            .map_err(|t| {
+                AppError::invalid_fields(vec![crate::error::FieldError::new(
+                    format!("readings[{i}]"),
+                    t,
+                )])
+            })?;
+        meter_reading::ActiveModel {
+            meter_id: Set(meter_id),
+            read_on: Set(r.on),
+            value_milli: Set(r.value_milli),
+            case_id: Set(Some(ctx.case.id)),
+            created_at: Set(super::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        known.push(*r);
+        known.sort_by_key(|k| k.on);
+    }
+    let entries = entries_of(txn, acc.id).await?;
+    let charges_of = |period: &str| -> Money {
+        entries
+            .iter()
+            .filter(|e| e.kind == "charge" && e.service == sid && e.period == period)
+            .map(|e| e.amount)
+            .sum()
+    };
+    let Some(last) = entries
+        .iter()
+        .filter(|e| e.kind == "charge" && e.service == sid)
+        .filter_map(|e| period_of(&e.period))
+        .max()
+    else {
+        return Err(invalid(
+            "Нарахувань за цією послугою ще не було: виправляти нічого.",
+            "This service has not been charged yet: nothing to correct.",
+        ));
+    };
+    let seal_month = YearMonth::of(sealed_on);
+    let months = consumption_since_seal(&known, sealed_on, last);
+    if months.is_empty() {
+        return Err(field_error(
+            "readings",
+            "Немає показників лічильника від дати пломбування.",
+            "There are no meter readings from the seal date on.",
+        ));
+    }
+    let tariffs = all_tariffs(txn).await?;
+    let mut keys: Vec<String> = months
+        .iter()
+        .map(|(m, _)| format!("sealfix:{m}:{sid}"))
+        .collect();
+    keys.push(format!("seal:{seal_month}:{sid}"));
+    let taken = posted_keys(txn, acc.id, keys).await?;
+    let version = i32::try_from(rs.version).unwrap_or(0);
+    let seal_text = show_date(sealed_on);
+    let mut skipped = 0;
+    let mut lines: Vec<(Text, Money)> = Vec::new();
+    for (m, used) in months {
+        let period = m.to_string();
+        let key = format!("sealfix:{period}:{sid}");
+        if taken.contains(&key) {
+            skipped += 1;
+            continue;
+        }
+        let posted = charges_of(&period);
+        let Some(t) = ledger::tariff_for(&tariffs, sid, m) else {
+            continue;
+        };
+        let base = ChargeBase {
+            consumption_milli: used,
+            ..Default::default()
+        };
+        let Some(metered) = ledger::monthly_charge(Basis::PerMeter, t, &base) else {
+            continue;
+        };
+        let amount = if m == seal_month {
+            // The seal month: the norm charge stops on the seal day (RULES.md §4), unless
+            // `meter_seal_stop` already credited it, and what the meter counted from then is owed.
+            let seal_key = format!("seal:{period}:{sid}");
+            if posted > Money::ZERO && !taken.contains(&seal_key) {
+                let r = meter_seal::calculate(
+                    rs,
+                    &SealInput {
+                        month: m,
+                        charge: posted,
+                        seal_date: sealed_on,
+                    },
+                )
+                .map_err(AppError::invalid_fields)?;
+                lines.push((r.explanation.clone(), Money::ZERO - r.credit));
+                out.entries.push(
+                    post_entry(
+                        txn,
+                        NewEntry {
+                            account_id: acc.id,
+                            period: period.clone(),
+                            service: sid.to_string(),
+                            kind: "adjustment",
+                            amount_kop: -r.credit.kopiykas(),
+                            case_id: Some(ctx.case.id),
+                            rule_set: Some((r.rule_set.clone(), version)),
+                            explanation: Some(r.explanation),
+                            unique_key: Some(seal_key),
+                            ..Default::default()
+                        },
+                    )
+                    .await?,
+                );
+            }
+            metered
+        } else {
+            // why: a month the charge run has not charged yet is charged by the meter when it runs
+            // (the basis switches below); only months charged by the norm need correcting.
+            if posted == Money::ZERO {
+                continue;
+            }
+            metered - posted
+        };
+        if amount == Money::ZERO {
+            continue;
+        }
+        let used_text = show_milli(used);
+        let explanation = if m == seal_month {
+            Text::new(
+                format!(
+                    "Лічильник опломбовано {}: з цього дня до кінця {period} спожито {used_text} × {} = {metered} грн.",
+                    seal_text.uk, t.price
+                ),
+                format!(
+                    "The meter was sealed on {}: from then to the end of {period}, {used_text} × {} = UAH {metered} was used.",
+                    seal_text.en, t.price
+                ),
+            )
+        } else {
+            Text::new(
+                format!(
+                    "За {period} нараховано за нормою {posted} грн, а за лічильником (опломбовано {}) спожито {used_text} × {} = {metered} грн; виправлення {amount} грн.",
+                    seal_text.uk, t.price
+                ),
+                format!(
+                    "{period} was charged UAH {posted} by the norm, but the meter (sealed on {}) counted {used_text} × {} = UAH {metered}; correction UAH {amount}.",
+                    seal_text.en, t.price
+                ),
+            )
+        };
+        lines.push((explanation.clone(), amount));
+        out.entries.push(
+            post_entry(
+                txn,
+                NewEntry {
+                    account_id: acc.id,
+                    period,
+                    service: sid.to_string(),
+                    kind: "correction",
+                    amount_kop: amount.kopiykas(),
+                    case_id: Some(ctx.case.id),
+                    rule_set: Some((rs.id.clone(), version)),
+                    explanation: Some(explanation),
+                    unique_key: Some(key),
+                    ..Default::default()
+                },
+            )
+            .await?,
+        );
+    }
+    if out.entries.is_empty() {
+        return Err(if skipped > 0 {
+            conflict(
+                "Рахунки за цим лічильником уже виправлено.",
+                "The invoices of this meter are already corrected.",
+            )
+        } else {
+            invalid(
+                "Нарахування вже відповідають показникам лічильника: виправляти нічого.",
+                "The charges already match the meter's readings: nothing to correct.",
+            )
+        });
+    }
+    // From now on the charge run charges the service by its meter.
+    account_service::Entity::update_many()
+        .col_expr(
+            account_service::Column::Basis,
+            Expr::value(Basis::PerMeter.code()),
+        )
+        .filter(account_service::Column::AccountId.eq(acc.id))
+        .filter(account_service::Column::Service.eq(sid))
+        .exec(txn)
+        .await?;
+    let total: Money = out.entries.iter().map(|e| e.amount).sum();
+    let name = service.name();
+    let mut body = document_body(
+        acc,
+        Text::new(
+            format!(
+                "Виправлення рахунків за опломбованим лічильником: {}",
+                name.uk
+            ),
+            format!("Sealed meter invoice correction: {}", name.en),
+        ),
+    );
+    body.lines.push(Text::new(
+        format!("Лічильник {serial}, опломбовано {}.", seal_text.uk),
+        format!("Meter {serial}, sealed on {}.", seal_text.en),
+    ));
+    body.lines.extend(lines.iter().map(|(t, _)| t.clone()));
+    body.amounts = out
+        .entries
+        .iter()
+        .map(|e| {
+            let k = EntryKind::parse(&e.kind)
+                .map(|k| k.name())
+                .unwrap_or_else(|| Text::new(e.kind.clone(), e.kind.clone()));
+            (
+                Text::new(
+                    format!("{} {}", e.period, k.uk),
+                    format!("{} {}", e.period, k.en),
+                ),
+                e.amount,
+            )
+        })
+        .collect();
+    body.total = Some(total);
+    out.document = Some(issue_document(txn, ctx, "meter_correction", body).await?);
+    out.facts = serde_json::json!({
+        "rule_set": rs.id,
+        "version": rs.version,
+        "sealed_on": sealed_on,
+        "total": total,
+    });
+    Ok(())
+}
+
+/// A hot-water quality claim, parsed.
+struct QualityClaim {
+    rule_set: String,
+    month: YearMonth,
+    readings: Vec<hot_water::Reading>,
+    interruptions: Vec<hot_water::Interruption>,
+    registered_at: Option<chrono::NaiveDateTime>,
+    restored_at: Option<chrono::NaiveDateTime>,
+    signatories: Vec<String>,
+}
+
+/// The month's hot-water volume: by the meter when the account has one with readings of the
+/// month, else the norm for the registered residents. In thousandths of a m³.
+async fn hot_water_volume(
+    txn: &impl ConnectionTrait,
+    acc: &account::Model,
+    norm_milli: i64,
+    month: YearMonth,
+) -> AppResult<i64> {
+    let metered = account_service::Entity::find()
+        .filter(account_service::Column::AccountId.eq(acc.id))
+        .filter(account_service::Column::Service.eq("hot_water"))
+        .filter(account_service::Column::Basis.eq(Basis::PerMeter.code()))
+        .one(txn)
+        .await?
+        .is_some();
+    if metered
+        && let Some(m) = meter::Entity::find()
+            .filter(meter::Column::AccountId.eq(acc.id))
+            .filter(meter::Column::Service.eq("hot_water"))
+            .one(txn)
+            .await?
+    {
+        let rs = meter_readings(txn, m.id).await?;
+        let start = rs.iter().rev().find(|r| r.on < month.first_day());
+        let end = rs.iter().rev().find(|r| r.on <= month.last_day());
+        if let (Some(a), Some(b)) = (start, end) {
+            return Ok(std::cmp::max(b.value_milli - a.value_milli, 0));
+        }
+    }
+    Ok(norm_milli * i64::from(std::cmp::max(acc.registered_residents, 0)))
+}
+
+/// Reduces the account's own hot-water charge of the month for poor quality (RULES.md §2).
+async fn hot_water_quality(
+    txn: &impl ConnectionTrait,
+    ctx: &OpContext<'_>,
+    out: &mut OperationRecord,
+    claim: QualityClaim,
+) -> AppResult<()> {
+    let acc = &ctx.account;
+    let rs = rule_set_of(ctx.rules, &claim.rule_set)?;
+    let month = claim.month;
+    let period = month.to_string();
+    let charge: Money = entries_of(txn, acc.id)
+        .await?
+        .iter()
+        .filter(|e| e.kind == "charge" && e.service == "hot_water" && e.period == period)
+        .map(|e| e.amount)
+        .sum();
+    if charge <= Money::ZERO {
+        return Err(field_error(
+            "month",
+            format!("За {period} на рахунку немає нарахування за гарячу воду."),
+            format!("The account has no hot-water charge for {period}."),
+        ));
+    }
+    let tariffs = all_tariffs(txn).await?;
+    let (Some(hot), Some(cold)) = (
+        ledger::tariff_for(&tariffs, "hot_water", month),
+        ledger::tariff_for(&tariffs, "cold_water", month),
+    ) else {
+        return Err(field_error(
+            "month",
+            format!("Немає тарифів на гарячу й холодну воду за {period}."),
+            format!("There are no hot and cold water tariffs for {period}."),
+        ));
+    };
+    let volume_milli = hot_water_volume(txn, acc, hot.norm_milli, month).await?;
+    // why: the violation counts from its registration to the registration of restored service
+    // (RULES.md §2): an hour counts when it overlaps that window; interruptions are clipped to it.
+    let from = claim.registered_at;
+    let to = claim.restored_at;
+    let hour = chrono::Duration::hours(1);
+    let readings: Vec<hot_water::Reading> = claim
+        .readings
+        .into_iter()
+        .filter(|r| from.is_none_or(|f| r.hour + hour > f) && to.is_none_or(|t| r.hour < t))
+        .collect();
+    let interruptions: Vec<hot_water::Interruption> = claim
+        .interruptions
+        .into_iter()
+        .filter_map(|mut it| {
+            if let Some(f) = from {
+                it.start = std::cmp::max(it.start, f);
+            }
+            if let Some(t) = to {
+                it.end = std::cmp::min(it.end, t);
+            }
+            (it.end > it.start).then_some(it)
+        })
+        .collect();
+    let input = HotWaterInput {
+        month,
+        timezone: rs.timezone,
+        charge,
+        hot_tariff: hot.price,
+        cold_tariff: cold.price,
+        volume_m3: Decimal::new(volume_milli, 3),
+        readings,
+        interruptions,
+    };
+    let result = hot_water::calculate(rs, &input).map_err(AppError::invalid_fields)?;
+    if result.total == Money::ZERO {
+        return Err(invalid(
+            "За поданими даними якість у межах норм: перерахунку немає.",
+            "By the data given the quality was within the norms: nothing to recalculate.",
+        ));
+    }
+    let uk: Vec<&str> = result
+        .lines
+        .iter()
+        .filter(|l| l.amount > Money::ZERO)
+        .map(|l| l.explanation.uk.as_str())
+        .collect();
+    let en: Vec<&str> = result
+        .lines
+        .iter()
+        .filter(|l| l.amount > Money::ZERO)
+        .map(|l| l.explanation.en.as_str())
+        .collect();
+    out.entries.push(
+        post_entry(
+            txn,
+            NewEntry {
+                account_id: acc.id,
+                period: period.clone(),
+                service: "hot_water".into(),
+                kind: "adjustment",
+                amount_kop: -result.total.kopiykas(),
+                case_id: Some(ctx.case.id),
+                rule_set: Some((
+                    result.rule_set.clone(),
+                    i32::try_from(result.version).unwrap_or(0),
+                )),
+                explanation: Some(Text::new(uk.join(" "), en.join(" "))),
+                // why: one quality recalculation per account and month, whichever claim or clerk
+                // posts it; a second claim of the month is a conflict.
+                unique_key: Some(format!("hot_water_quality:{period}")),
+                ..Default::default()
+            },
+        )
+        .await?,
+    );
+    let mut body = document_body(
+        acc,
+        Text::new(
+            "Розрахунок перерахунку за неякісну гарячу воду",
+            "Hot water quality recalculation statement",
+        ),
+    );
+    if let Some(f) = from {
+        body.lines.push(Text::new(
+            format!("Порушення зареєстровано: {}", f.format("%d.%m.%Y %H:%M")),
+            format!("Violation registered: {}", f.format("%d.%m.%Y %H:%M")),
+        ));
+    }
+    if let Some(t) = to {
+        body.lines.push(Text::new(
+            format!("Відновлення зареєстровано: {}", t.format("%d.%m.%Y %H:%M")),
+            format!(
+                "Restored service registered: {}",
+                t.format("%d.%m.%Y %H:%M")
+            ),
+        ));
+    }
+    if !claim.signatories.is_empty() {
+        let names = claim.signatories.join(", ");
+        body.lines.push(Text::new(
+            format!("Акт підписали: {names}"),
+            format!("The act was signed by: {names}"),
+        ));
+    }
+    body.lines.extend(result.explanation.iter().cloned());
+    body.lines
+        .extend(result.lines.iter().map(|l| l.explanation.clone()));
+    body.amounts = result
+        .lines
+        .iter()
+        .map(|l| {
+            let name = match l.kind {
+                hot_water::LineKind::Temperature => Text::new("Температура", "Temperature"),
+                hot_water::LineKind::Below40 => Text::new("Нижче 40 °C", "Below 40 °C"),
+                hot_water::LineKind::Pressure => Text::new("Тиск", "Pressure"),
+                hot_water::LineKind::Interruptions => Text::new("Перерви", "Interruptions"),
+            };
+            (name, l.amount)
+        })
+        .collect();
+    body.total = Some(result.total);
+    out.document = Some(issue_document(txn, ctx, "recalculation_statement", body).await?);
+    out.facts = serde_json::json!({
+        "rule_set": result.rule_set,
+        "version": result.version,
+        "charge": charge,
+        "hot_tariff": hot.price,
+        "cold_tariff": cold.price,
+        "volume_m3": show_milli(volume_milli),
+        "timezone": rs.timezone.name(),
+        "total": result.total,
+        "signatories": claim.signatories,
+    });
+    Ok(())
+}
+
+async fn new_account_number_free(txn: &impl ConnectionTrait, number: &str) -> AppResult<()> {
+    if account_by_number(txn, number).await?.is_some() {
+        return Err(conflict(
+            format!("Рахунок № {number} уже існує."),
+            format!("Account No. {number} already exists."),
+        ));
+    }
+    Ok(())
+}
+
+fn owner_names(owners: &[OwnerShare]) -> String {
+    owners
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts a new account row; a number taken meanwhile is a conflict.
+async fn insert_account(
+    txn: &impl ConnectionTrait,
+    model: account::ActiveModel,
+) -> AppResult<account::Model> {
+    model.insert(txn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            conflict(
+                "Номер рахунку щойно зайнято.",
+                "The account number was just taken.",
+            )
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// Opens a new personal account; the case stays on its own account and records the new one.
+async fn account_opening(
+    txn: &impl ConnectionTrait,
+    ctx: &OpContext<'_>,
+    out: &mut OperationRecord,
+    new: NewAccount,
+) -> AppResult<()> {
+    let building_id = match &new.building {
+        Some(address) => Some(
+            building::Entity::find()
+                .filter(building::Column::Address.eq(address.as_str()))
+                .one(txn)
+                .await?
+                .ok_or_else(|| {
+                    field_error(
+                        "building",
+                        format!("Будинку «{address}» немає в переліку."),
+                        format!("There is no building \"{address}\"."),
+                    )
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    new_account_number_free(txn, &new.number).await?;
+    let created = insert_account(
+        txn,
+        account::ActiveModel {
+            number: Set(new.number.clone()),
+            owner_name: Set(owner_names(&new.owners)),
+            address: Set(new.address.clone()),
+            total_area_cm2: Set(new.total_area_cm2),
+            heated_area_cm2: Set(new.heated_area_cm2),
+            registered_residents: Set(i32::try_from(new.residents).unwrap_or(0)),
+            created_at: Set(super::now()),
+            building_id: Set(building_id),
+            version: Set(0),
+            ..Default::default()
+        },
+    )
+    .await?;
+    replace_owners(txn, created.id, &new.owners).await?;
+    for (service, basis) in &new.services {
+        account_service::ActiveModel {
+            account_id: Set(created.id),
+            service: Set(service.id().to_string()),
+            basis: Set(basis.code().to_string()),
+            active: Set(true),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    for m in &new.meters {
+        let row = meter::ActiveModel {
+            account_id: Set(created.id),
+            service: Set(m.service.id().to_string()),
+            serial: Set(m.serial.clone()),
+            sealed_on: Set(Some(m.sealed_on)),
+            verification_due: Set(m.sealed_on.with_year(m.sealed_on.year() + 8)),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        meter_reading::ActiveModel {
+            meter_id: Set(row.id),
+            read_on: Set(m.sealed_on),
+            value_milli: Set(m.value_milli),
+            case_id: Set(Some(ctx.case.id)),
+            created_at: Set(super::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    audit(
+        txn,
+        ctx.case.id,
+        ctx.staff.id,
+        "account_opened",
+        format!(
+            "account {} opened (case of account {})",
+            created.number, ctx.account.number
+        ),
+    )
+    .await?;
+    let mut body = document_body(
+        &created,
+        Text::new(
+            "Довідка про відкриття особового рахунку",
+            "Personal account opening certificate",
+        ),
+    );
+    body.lines.push(Text::new(
+        format!(
+            "Відкрито особовий рахунок № {} з {}.",
+            created.number,
+            show_date(ctx.today).uk
+        ),
+        format!(
+            "Personal account No. {} is opened from {}.",
+            created.number,
+            show_date(ctx.today).en
+        ),
+    ));
+    for o in &new.owners {
+        body.lines.push(Text::new(
+            format!("Власник: {} ({}/{})", o.name, o.numerator, o.denominator),
+            format!("Owner: {} ({}/{})", o.name, o.numerator, o.denominator),
+        ));
+    }
+    body.lines.push(Text::new(
+        format!(
+            "Загальна площа {} м², опалювана {} м²; зареєстровано осіб: {}.",
+            Money::from_kopiykas(new.total_area_cm2 / 100),
+            Money::from_kopiykas(new.heated_area_cm2 / 100),
+            new.residents
+        ),
+        format!(
+            "Total area {} m², heated {} m²; registered residents: {}.",
+            Money::from_kopiykas(new.total_area_cm2 / 100),
+            Money::from_kopiykas(new.heated_area_cm2 / 100),
+            new.residents
+        ),
+    ));
+    for (s, b) in &new.services {
+        let n = s.name();
+        body.lines.push(Text::new(
+            format!("Послуга: {} ({})", n.uk, b.code()),
+            format!("Service: {} ({})", n.en, b.code()),
+        ));
+    }
+    out.document =
+        Some(issue_document_for(txn, ctx, &created.number, "account_opening", body).await?);
+    out.facts = serde_json::json!({
+        "account": created.number,
+        "owners": owner_names(&new.owners),
+        "services": new.services.iter().map(|(s, b)| serde_json::json!({"service": s.id(), "basis": b.code()})).collect::<Vec<_>>(),
+        "meters": new.meters.len(),
+    });
+    Ok(())
+}
+
+/// Splits the case's account: a new account takes residents, area, owners and services; nothing
+/// is posted, past entries stay where they were charged.
+async fn account_split(
+    txn: &impl ConnectionTrait,
+    ctx: &OpContext<'_>,
+    out: &mut OperationRecord,
+    split: Split,
+) -> AppResult<()> {
+    let acc = &ctx.account;
+    let from = SplitFrom {
+        residents: u32::try_from(acc.registered_residents).unwrap_or(0),
+        total_area_cm2: acc.total_area_cm2,
+        heated_area_cm2: acc.heated_area_cm2,
+    };
+    let errors = check_split(&split, from);
+    if !errors.is_empty() {
+        return Err(AppError::invalid_fields(errors));
+    }
+    let services = account_service::Entity::find()
+        .filter(account_service::Column::AccountId.eq(acc.id))
+        .filter(account_service::Column::Active.eq(true))
+        .all(txn)
+        .await?;
+    let mut copied: Vec<(Service, String)> = Vec::new();
+    for (i, s) in split.services.iter().enumerate() {
+        let Some(row) = services.iter().find(|r| r.service == s.id()) else {
+            return Err(field_error(
+                &format!("services[{i}]"),
+                format!("Рахунок не має послуги «{}».", s.id()),
+                format!("The account has no service \"{}\".", s.id()),
+            ));
+        };
+        // why: a metered service needs its own meter; only a moved one takes the old meter along.
+        if row.basis == Basis::PerMeter.code() && !split.moved.contains(s) {
+            return Err(field_error(
+                &format!("services[{i}]"),
+                format!(
+                    "Послуга «{}» — за лічильником: її можна лише перенести разом із лічильником.",
+                    s.id()
+                ),
+                format!(
+                    "The service \"{}\" is metered: it can only move with its meter.",
+                    s.id()
+                ),
+            ));
+        }
+        copied.push((*s, row.basis.clone()));
+    }
+    new_account_number_free(txn, &split.number).await?;
+    let residents = i32::try_from(split.residents).unwrap_or(0);
+    let created = insert_account(
+        txn,
+        account::ActiveModel {
+            number: Set(split.number.clone()),
+            owner_name: Set(owner_names(&split.owners)),
+            address: Set(split.address.clone()),
+            total_area_cm2: Set(split.total_area_cm2),
+            heated_area_cm2: Set(split.heated_area_cm2),
+            registered_residents: Set(residents),
+            created_at: Set(super::now()),
+            building_id: Set(acc.building_id),
+            version: Set(0),
+            ..Default::default()
+        },
+    )
+    .await?;
+    replace_owners(txn, created.id, &split.owners).await?;
+    replace_owners(txn, acc.id, &split.remaining_owners).await?;
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::OwnerName,
+            Expr::value(owner_names(&split.remaining_owners)),
+        )
+        .col_expr(
+            account::Column::TotalAreaCm2,
+            Expr::value(acc.total_area_cm2 - split.total_area_cm2),
+        )
+        .col_expr(
+            account::Column::HeatedAreaCm2,
+            Expr::value(acc.heated_area_cm2 - split.heated_area_cm2),
+        )
+        .col_expr(
+            account::Column::RegisteredResidents,
+            Expr::value(acc.registered_residents - residents),
+        )
+        .filter(account::Column::Id.eq(acc.id))
+        .exec(txn)
+        .await?;
+    for (s, basis) in &copied {
+        account_service::ActiveModel {
+            account_id: Set(created.id),
+            service: Set(s.id().to_string()),
+            basis: Set(basis.clone()),
+            active: Set(true),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    let moved: Vec<&str> = split.moved.iter().map(|s| s.id()).collect();
+    if !moved.is_empty() {
+        account_service::Entity::update_many()
+            .col_expr(account_service::Column::Active, Expr::value(false))
+            .filter(account_service::Column::AccountId.eq(acc.id))
+            .filter(account_service::Column::Service.is_in(moved.clone()))
+            .exec(txn)
+            .await?;
+        meter::Entity::update_many()
+            .col_expr(meter::Column::AccountId, Expr::value(created.id))
+            .filter(meter::Column::AccountId.eq(acc.id))
+            .filter(meter::Column::Service.is_in(moved.clone()))
+            .exec(txn)
+            .await?;
+    }
+    // why: benefits and subsidies are granted to persons on their own application; they stay on
+    // the old account until the persons apply for the new one.
+    let services: Vec<&str> = copied.iter().map(|(s, _)| s.id()).collect();
+    let area = |cm2: i64| Money::from_kopiykas(cm2 / 100);
+    audit(
+        txn,
+        ctx.case.id,
+        ctx.staff.id,
+        "account_split",
+        format!(
+            "account {}: residents {} -> {}, area {} -> {} m², owners {}; services moved away [{}]",
+            acc.number,
+            acc.registered_residents,
+            acc.registered_residents - residents,
+            area(acc.total_area_cm2),
+            area(acc.total_area_cm2 - split.total_area_cm2),
+            owner_names(&split.remaining_owners),
+            moved.join(", ")
+        ),
+    )
+    .await?;
+    audit(
+        txn,
+        ctx.case.id,
+        ctx.staff.id,
+        "account_opened",
+        format!(
+            "account {} split from {}: residents {residents}, area {} m², owners {}, services [{}]",
+            created.number,
+            acc.number,
+            area(split.total_area_cm2),
+            owner_names(&split.owners),
+            services.join(", ")
+        ),
+    )
+    .await?;
+    let mut body = document_body(
+        &created,
+        Text::new(
+            "Довідка про поділ особового рахунку",
+            "Account split certificate",
+        ),
+    );
+    body.lines.push(Text::new(
+        format!(
+            "Від рахунку № {} з {} відокремлено рахунок № {}: осіб {residents}, площа {} м² (опалювана {} м²).",
+            acc.number,
+            show_date(ctx.today).uk,
+            created.number,
+            area(split.total_area_cm2),
+            area(split.heated_area_cm2)
+        ),
+        format!(
+            "From {} account No. {} is split off account No. {}: {residents} residents, {} m² (heated {} m²).",
+            show_date(ctx.today).en,
+            acc.number,
+            created.number,
+            area(split.total_area_cm2),
+            area(split.heated_area_cm2)
+        ),
+    ));
+    body.lines.push(Text::new(
+        format!("Послуги нового рахунку: {}.", services.join(", ")),
+        format!("Services of the new account: {}.", services.join(", ")),
+    ));
+    out.document =
+        Some(issue_document_for(txn, ctx, &created.number, "account_split", body).await?);
+    out.facts = serde_json::json!({
+        "account": created.number,
+        "from": acc.number,
+        "residents": residents,
+        "services": services,
+        "moved": moved,
+    });
+    Ok(())
 }
 
 fn service_name(id: &str) -> Text {
@@ -2349,6 +3531,17 @@ async fn issue_document(
     kind: &str,
     body: DocumentBody,
 ) -> AppResult<DocumentRef> {
+    issue_document_for(txn, ctx, &ctx.account.number, kind, body).await
+}
+
+/// As `issue_document`, for another account than the case's (a new account the case opened).
+async fn issue_document_for(
+    txn: &impl ConnectionTrait,
+    ctx: &OpContext<'_>,
+    account_number: &str,
+    kind: &str,
+    body: DocumentBody,
+) -> AppResult<DocumentRef> {
     let office_id = ctx.case.office_id.unwrap_or(0);
     let year = ctx.today.year();
     if txn.get_database_backend() == DatabaseBackend::Postgres {
@@ -2376,7 +3569,7 @@ async fn issue_document(
         number: Set(number),
         kind: Set(kind.to_string()),
         case_id: Set(ctx.case.id),
-        account_number: Set(ctx.account.number.clone()),
+        account_number: Set(account_number.to_string()),
         issued_on: Set(ctx.today),
         body: Set(serde_json::to_string(&body).map_err(AppError::internal)?),
         created_at: Set(super::now()),
@@ -2753,7 +3946,8 @@ pub async fn load_demo(txn: &impl ConnectionTrait, today: NaiveDate) -> Result<(
         .collect();
     let mut month = first;
     for i in 0..6 {
-        let entries = batch_entries(txn, &accounts, &tariffs, month)
+        let charged: Vec<ChargeAccount> = accounts.iter().map(ChargeAccount::from).collect();
+        let entries = batch_entries(txn, &charged, &tariffs, month)
             .await
             .map_err(custom)?;
         let mut owed: HashMap<i32, i64> = HashMap::new();

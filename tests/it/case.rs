@@ -65,11 +65,11 @@ pub async fn staff_bearer(app: &TestApp, username: &str, role: Role) -> String {
     app.bearer(username, "correct horse 1").await
 }
 
-async fn get(app: &TestApp, path: &str, auth: &str) -> Reply {
+pub async fn get(app: &TestApp, path: &str, auth: &str) -> Reply {
     app.get_with(path, &[("authorization", auth)]).await
 }
 
-async fn post(app: &TestApp, path: &str, body: Value, auth: &str) -> Reply {
+pub async fn post(app: &TestApp, path: &str, body: Value, auth: &str) -> Reply {
     app.json(Method::POST, path, &body, &[("authorization", auth)])
         .await
 }
@@ -87,7 +87,7 @@ pub async fn open_case(app: &TestApp, auth: &str, account: &str, service: &str) 
 }
 
 /// Performs an operation, with every document of the service's checklist ticked as seen.
-async fn operate(app: &TestApp, auth: &str, case: i64, kind: &str, params: Value) -> Reply {
+pub async fn operate(app: &TestApp, auth: &str, case: i64, kind: &str, params: Value) -> Reply {
     let documents = get(app, &format!("/api/v1/cases/{case}"), auth)
         .await
         .json()["checklist"]
@@ -103,18 +103,18 @@ async fn operate(app: &TestApp, auth: &str, case: i64, kind: &str, params: Value
     .await
 }
 
-fn money(v: &Value) -> Money {
+pub fn money(v: &Value) -> Money {
     Money::parse(v.as_str().expect("money string")).expect("money")
 }
 
-async fn ledger(app: &TestApp, auth: &str, account: &str) -> Vec<Value> {
+pub async fn ledger(app: &TestApp, auth: &str, account: &str) -> Vec<Value> {
     let r = get(app, &format!("/api/v1/accounts/{account}/ledger"), auth).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.json().as_array().expect("array").clone()
 }
 
 /// The balance the API reports equals the sum of the ledger, and the debt never exceeds it.
-async fn balance(app: &TestApp, auth: &str, account: &str) -> Money {
+pub async fn balance(app: &TestApp, auth: &str, account: &str) -> Money {
     let r = get(app, &format!("/api/v1/accounts/{account}"), auth).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let a = r.json();
@@ -139,7 +139,7 @@ async fn balance(app: &TestApp, auth: &str, account: &str) -> Money {
     bal
 }
 
-async fn entry_count(app: &TestApp) -> u64 {
+pub async fn entry_count(app: &TestApp) -> u64 {
     cherga::store::case::count_entries(&app.db, None)
         .await
         .expect("count")

@@ -9,6 +9,7 @@ mod browser;
 mod calculators;
 mod case;
 mod case_visit;
+mod case_ops;
 mod catalog;
 mod mail;
 mod offices;

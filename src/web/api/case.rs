@@ -14,12 +14,15 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::ApiJson;
 use crate::app::AppState;
-use crate::domain::account::OwnerShare;
+use crate::domain::account::{self, NewAccount, NewMeter, OwnerShare, Reading, Split};
 use crate::domain::lang::{Lang, Text};
+use crate::domain::ledger::Basis;
 use crate::domain::money::Money;
 use crate::domain::procedure::{self, Operation, OperationKind};
 use crate::domain::rules::calendar::YearMonth;
 use crate::domain::rules::grounds::Ground;
+use crate::domain::rules::hot_water::{self, InterruptionKind};
+use crate::domain::rules::numbers::{NumberInput, parse_quantity};
 use crate::domain::rules::services::Service;
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult, FieldError};
@@ -47,7 +50,9 @@ pub fn routes() -> Router<AppState> {
         OperationDto, OperationResultDto, DocumentRefDto, CloseDto, ChargeRunDto, ChargeRunResultDto,
         OwnerDto, TemporaryAbsenceParams, AbsenceParams, PaymentSearchParams, AttachPaymentParams,
         MonthParams, AreaChangeParams, OwnerChangeParams, MeterReadingParams, MeterSealStopParams,
-        RestructuringParams, QualityClaimActParams, HeatAllocationParams
+        RestructuringParams, QualityClaimActParams, HeatAllocationParams, SealedMeterFixParams,
+        DatedReadingParams, HotWaterQualityParams, QualityReadingParams, InterruptionParams,
+        AccountOpeningParams, ServiceBasisParams, NewMeterParams, AccountSplitParams
     )),
     tags((name = "cases", description = "Personal accounts, the ledger, cases and their operations (staff). Money is a decimal string (\"14.26\"); dates YYYY-MM-DD; months YYYY-MM."))
 )]
@@ -537,7 +542,8 @@ pub struct OperationDto {
     /// The operation: `temporary_absence`, `payment_search`, `attach_payment`,
     /// `invoice_duplicate`, `debt`, `no_debt_certificate`, `certificate_f2`,
     /// `benefit_use_certificate`, `area_change`, `owner_change`, `meter_reading`,
-    /// `meter_seal_stop`, `restructuring`, `quality_claim_act`, `heat_allocation`, `consultation`.
+    /// `meter_seal_stop`, `sealed_meter_fix`, `hot_water_quality`, `restructuring`,
+    /// `quality_claim_act`, `heat_allocation`, `account_opening`, `account_split`, `consultation`.
     /// The case's service must allow it (`operations` of the case).
     pub kind: String,
     /// The operation's parameters: see the `…Params` schemas.
@@ -655,6 +661,131 @@ pub struct HeatAllocationParams {
     pub tariff_per_gcal: String,
 }
 
+/// A meter reading on a day.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DatedReadingParams {
+    pub date: NaiveDate,
+    /// "123.456" (m³ or kWh).
+    pub value: String,
+}
+
+/// `sealed_meter_fix`: corrects the invoices of a meter sealed while the account was still charged
+/// by the norm: the seal month's credit from the seal day (RULES.md §4) plus the metered consumption
+/// after it, and every later month's norm charge to the metered amount. One correction per month
+/// and service; the service is charged by the meter from then on.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SealedMeterFixParams {
+    pub rule_set: String,
+    /// `gas`, `electricity`, `cold_water`, `hot_water`.
+    pub service: String,
+    pub serial: String,
+    /// From the seal act; needed when the account's meter has no seal date yet.
+    pub seal_date: Option<NaiveDate>,
+    /// Readings the resident brings (the seal act's first), added to the meter's.
+    #[serde(default)]
+    pub readings: Vec<DatedReadingParams>,
+}
+
+/// One hour at the draw-off point, as in the hot-water calculator.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct QualityReadingParams {
+    /// Local start of the hour, "2026-04-02T14:00".
+    pub hour: String,
+    pub temperature_c: Option<NumberInput>,
+    pub pressure_mpa: Option<NumberInput>,
+}
+
+/// A break in supply, local times.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InterruptionParams {
+    pub start: String,
+    pub end: String,
+    /// `planned`, `accident`, `dead_end_accident`.
+    pub kind: String,
+}
+
+/// `hot_water_quality`: reduces the account's own hot-water charge of the month from the ledger by
+/// the hot-water quality rules (the calculator's engine), with the tariffs in force and the month's
+/// volume (meter or norm); one adjustment per account and month, and a statement.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HotWaterQualityParams {
+    /// Default `ru-354`.
+    pub rule_set: Option<String>,
+    /// YYYY-MM.
+    pub month: String,
+    #[serde(default)]
+    pub readings: Vec<QualityReadingParams>,
+    #[serde(default)]
+    pub interruptions: Vec<InterruptionParams>,
+    /// When the violation was registered (local, "2026-04-02T08:00"); earlier hours do not count.
+    pub registered_at: Option<String>,
+    /// When restored service was registered; later hours do not count.
+    pub restored_at: Option<String>,
+    /// Who signed the act.
+    #[serde(default)]
+    pub signatories: Vec<String>,
+}
+
+/// A connected service and its charging basis.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ServiceBasisParams {
+    pub service: String,
+    /// `per_person`, `per_area`, `per_heated_area`, `per_meter`, `building_heat_meter`.
+    pub basis: String,
+}
+
+/// A meter installed with a new account, with its first reading on the seal day.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewMeterParams {
+    pub service: String,
+    pub serial: String,
+    pub sealed_on: NaiveDate,
+    /// "0.000".
+    pub value: String,
+}
+
+/// `account_opening`: opens a new personal account. The case stays on the account it was opened
+/// for (the originating one, e.g. the building's or the previous occupant's); the new account's
+/// number is a parameter, and the case's audit trail and document record it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AccountOpeningParams {
+    /// Ten digits, not yet taken.
+    pub number: String,
+    pub address: String,
+    /// The building's address, when it is a known building.
+    pub building: Option<String>,
+    /// m², "54.30".
+    pub total_area: String,
+    pub heated_area: String,
+    pub residents: u32,
+    pub owners: Vec<OwnerDto>,
+    pub services: Vec<ServiceBasisParams>,
+    #[serde(default)]
+    pub meters: Vec<NewMeterParams>,
+}
+
+/// `account_split`: splits the case's account: a new account gets the residents, area, owners and
+/// services given; moved services leave the old account with their meters. Nothing retroactive.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AccountSplitParams {
+    pub number: String,
+    pub address: String,
+    /// Residents moved to the new account.
+    pub residents: u32,
+    /// m² moved, "20.00".
+    pub total_area: String,
+    pub heated_area: String,
+    /// The new account's owners.
+    pub owners: Vec<OwnerDto>,
+    /// The old account's owners after the split.
+    pub remaining_owners: Vec<OwnerDto>,
+    /// Services of the new account (the old account's basis).
+    pub services: Vec<String>,
+    /// Of those, the services the old account no longer has.
+    #[serde(default)]
+    pub moved: Vec<String>,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DocumentRefDto {
     /// The printable page.
@@ -733,6 +864,81 @@ fn milli(name: &str, s: &str) -> AppResult<i64> {
         .map_err(|_| field(name, "Завелике число.", "Too large a number."))
 }
 
+fn owners(name: &str, list: &[OwnerDto]) -> AppResult<Vec<OwnerShare>> {
+    let mut owners = Vec::new();
+    for (i, o) in list.iter().enumerate() {
+        let bad = || {
+            field(
+                &format!("{name}[{i}].share"),
+                format!("Частка «{}» — не дріб на кшталт 1/2.", o.share),
+                format!("The share \"{}\" is not a fraction like 1/2.", o.share),
+            )
+        };
+        let (a, b) = o.share.split_once('/').ok_or_else(bad)?;
+        let numerator: u32 = a.trim().parse().map_err(|_| bad())?;
+        let denominator: u32 = b.trim().parse().map_err(|_| bad())?;
+        if o.name.trim().is_empty() {
+            return Err(field(
+                &format!("{name}[{i}].name"),
+                "Ім'я власника порожнє.",
+                "The owner's name is empty.",
+            ));
+        }
+        if o.name.trim().chars().count() > MAX_OWNER_NAME {
+            return Err(field(
+                &format!("{name}[{i}].name"),
+                format!("Ім'я власника — не довше {MAX_OWNER_NAME} символів."),
+                format!("The owner's name may be at most {MAX_OWNER_NAME} characters."),
+            ));
+        }
+        owners.push(OwnerShare {
+            name: o.name.trim().to_string(),
+            numerator,
+            denominator,
+        });
+    }
+    Ok(owners)
+}
+
+/// A local date and time as the hot-water calculator reads it.
+fn local_time(name: &str, s: &str) -> AppResult<chrono::NaiveDateTime> {
+    let t = s.trim();
+    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| {
+            field(
+                name,
+                format!("«{s}» — не дата й час; потрібен формат РРРР-ММ-ДДTГГ:ХХ."),
+                format!("\"{s}\" is not a date and time; use YYYY-MM-DDTHH:MM."),
+            )
+        })
+}
+
+fn quantity(name: &str, v: &NumberInput) -> AppResult<Decimal> {
+    parse_quantity(v).map_err(|t| AppError::invalid_fields(vec![FieldError::new(name, t)]))
+}
+
+fn basis(name: &str, s: &str) -> AppResult<Basis> {
+    Basis::parse(s.trim()).ok_or_else(|| {
+        let all: Vec<&str> = Basis::ALL.iter().map(|b| b.code()).collect();
+        field(
+            name,
+            format!(
+                "«{s}» — не спосіб нарахування; можливі: {}.",
+                all.join(", ")
+            ),
+            format!(
+                "\"{s}\" is not a charging basis; use one of {}.",
+                all.join(", ")
+            ),
+        )
+    })
+}
+
+fn area_cm2(name: &str, s: &str) -> AppResult<i64> {
+    Ok(money(name, s)?.kopiykas() * 100)
+}
+
 /// Parses `{kind, params}` into an operation.
 pub fn parse_operation(kind: &str, p: serde_json::Value) -> AppResult<Operation> {
     let Some(k) = OperationKind::parse(kind.trim()) else {
@@ -808,39 +1014,9 @@ pub fn parse_operation(kind: &str, p: serde_json::Value) -> AppResult<Operation>
         }
         OperationKind::OwnerChange => {
             let x: OwnerChangeParams = params(p)?;
-            let mut owners = Vec::new();
-            for (i, o) in x.owners.iter().enumerate() {
-                let bad = || {
-                    field(
-                        &format!("owners[{i}].share"),
-                        format!("Частка «{}» — не дріб на кшталт 1/2.", o.share),
-                        format!("The share \"{}\" is not a fraction like 1/2.", o.share),
-                    )
-                };
-                let (a, b) = o.share.split_once('/').ok_or_else(bad)?;
-                let numerator: u32 = a.trim().parse().map_err(|_| bad())?;
-                let denominator: u32 = b.trim().parse().map_err(|_| bad())?;
-                if o.name.trim().is_empty() {
-                    return Err(field(
-                        &format!("owners[{i}].name"),
-                        "Ім'я власника порожнє.",
-                        "The owner's name is empty.",
-                    ));
-                }
-                if o.name.trim().chars().count() > MAX_OWNER_NAME {
-                    return Err(field(
-                        &format!("owners[{i}].name"),
-                        format!("Ім'я власника — не довше {MAX_OWNER_NAME} символів."),
-                        format!("The owner's name may be at most {MAX_OWNER_NAME} characters."),
-                    ));
-                }
-                owners.push(OwnerShare {
-                    name: o.name.trim().to_string(),
-                    numerator,
-                    denominator,
-                });
+            Operation::OwnerChange {
+                owners: owners("owners", &x.owners)?,
             }
-            Operation::OwnerChange { owners }
         }
         OperationKind::MeterReading => {
             let x: MeterReadingParams = params(p)?;
@@ -891,14 +1067,148 @@ pub fn parse_operation(kind: &str, p: serde_json::Value) -> AppResult<Operation>
                 tariff_per_gcal: money("tariff_per_gcal", &x.tariff_per_gcal)?,
             }
         }
-        OperationKind::SealedMeterFix
-        | OperationKind::HotWaterQuality
-        | OperationKind::AccountOpening
-        | OperationKind::AccountSplit => {
-            return Err(AppError::invalid(Text::new(
-                format!("Операцію «{}» ще не реалізовано.", k.code()),
-                format!("The operation \"{}\" is not implemented yet.", k.code()),
-            )));
+        OperationKind::SealedMeterFix => {
+            let x: SealedMeterFixParams = params(p)?;
+            let mut readings = Vec::new();
+            for (i, r) in x.readings.iter().enumerate() {
+                readings.push(Reading {
+                    on: r.date,
+                    value_milli: milli(&format!("readings[{i}].value"), &r.value)?,
+                });
+            }
+            Operation::SealedMeterFix {
+                rule_set: x.rule_set,
+                service: service("service", &x.service)?,
+                serial: x.serial.trim().to_string(),
+                seal_date: x.seal_date,
+                readings,
+            }
+        }
+        OperationKind::HotWaterQuality => {
+            let x: HotWaterQualityParams = params(p)?;
+            let mut readings = Vec::new();
+            for (i, r) in x.readings.iter().enumerate() {
+                readings.push(hot_water::Reading {
+                    hour: local_time(&format!("readings[{i}].hour"), &r.hour)?,
+                    temperature_c: r
+                        .temperature_c
+                        .as_ref()
+                        .map(|t| quantity(&format!("readings[{i}].temperature_c"), t))
+                        .transpose()?,
+                    pressure_mpa: r
+                        .pressure_mpa
+                        .as_ref()
+                        .map(|t| quantity(&format!("readings[{i}].pressure_mpa"), t))
+                        .transpose()?,
+                });
+            }
+            let mut interruptions = Vec::new();
+            for (i, it) in x.interruptions.iter().enumerate() {
+                let kind = InterruptionKind::parse(&it.kind).ok_or_else(|| {
+                    field(
+                        &format!("interruptions[{i}].kind"),
+                        format!("Невідомий вид перерви «{}»; можливі: planned, accident, dead_end_accident.", it.kind),
+                        format!("Unknown interruption kind \"{}\"; allowed: planned, accident, dead_end_accident.", it.kind),
+                    )
+                })?;
+                interruptions.push(hot_water::Interruption {
+                    start: local_time(&format!("interruptions[{i}].start"), &it.start)?,
+                    end: local_time(&format!("interruptions[{i}].end"), &it.end)?,
+                    kind,
+                });
+            }
+            let at = |name: &str, v: &Option<String>| {
+                v.as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| local_time(name, s))
+                    .transpose()
+            };
+            let registered_at = at("registered_at", &x.registered_at)?;
+            let restored_at = at("restored_at", &x.restored_at)?;
+            if let (Some(a), Some(b)) = (registered_at, restored_at)
+                && b <= a
+            {
+                return Err(field(
+                    "restored_at",
+                    "Відновлення має бути пізніше за реєстрацію порушення.",
+                    "Restored service must be registered after the violation.",
+                ));
+            }
+            Operation::HotWaterQuality {
+                rule_set: x
+                    .rule_set
+                    .filter(|s| !s.trim().is_empty())
+                    .unwrap_or_else(|| "ru-354".to_string()),
+                month: month("month", &x.month)?,
+                readings,
+                interruptions,
+                registered_at,
+                restored_at,
+                signatories: x
+                    .signatories
+                    .into_iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            }
+        }
+        OperationKind::AccountOpening => {
+            let x: AccountOpeningParams = params(p)?;
+            let mut services = Vec::new();
+            for (i, s) in x.services.iter().enumerate() {
+                services.push((
+                    service(&format!("services[{i}].service"), &s.service)?,
+                    basis(&format!("services[{i}].basis"), &s.basis)?,
+                ));
+            }
+            let mut meters = Vec::new();
+            for (i, m) in x.meters.iter().enumerate() {
+                meters.push(NewMeter {
+                    service: service(&format!("meters[{i}].service"), &m.service)?,
+                    serial: m.serial.trim().to_string(),
+                    sealed_on: m.sealed_on,
+                    value_milli: milli(&format!("meters[{i}].value"), &m.value)?,
+                });
+            }
+            let a = NewAccount {
+                number: x.number.trim().to_string(),
+                address: x.address.trim().to_string(),
+                building: x
+                    .building
+                    .map(|b| b.trim().to_string())
+                    .filter(|b| !b.is_empty()),
+                total_area_cm2: area_cm2("total_area", &x.total_area)?,
+                heated_area_cm2: area_cm2("heated_area", &x.heated_area)?,
+                residents: x.residents,
+                owners: owners("owners", &x.owners)?,
+                services,
+                meters,
+            };
+            let errors = account::check_new_account(&a);
+            if !errors.is_empty() {
+                return Err(AppError::invalid_fields(errors));
+            }
+            Operation::AccountOpening(a)
+        }
+        OperationKind::AccountSplit => {
+            let x: AccountSplitParams = params(p)?;
+            let list = |name: &str, v: &[String]| -> AppResult<Vec<Service>> {
+                v.iter()
+                    .enumerate()
+                    .map(|(i, s)| service(&format!("{name}[{i}]"), s))
+                    .collect()
+            };
+            Operation::AccountSplit(Split {
+                number: x.number.trim().to_string(),
+                address: x.address.trim().to_string(),
+                residents: x.residents,
+                total_area_cm2: area_cm2("total_area", &x.total_area)?,
+                heated_area_cm2: area_cm2("heated_area", &x.heated_area)?,
+                owners: owners("owners", &x.owners)?,
+                remaining_owners: owners("remaining_owners", &x.remaining_owners)?,
+                services: list("services", &x.services)?,
+                moved: list("moved", &x.moved)?,
+            })
         }
     })
 }

@@ -619,7 +619,7 @@ fn form_params(kind: &str, f: &[(String, String)]) -> serde_json::Value {
             "from" | "to" | "ground" if kind == "temporary_absence" => {
                 absence.insert(k.clone(), serde_json::Value::String(v.clone()));
             }
-            "absent_persons" | "months" | "payment_id" => {
+            "absent_persons" | "months" | "payment_id" | "residents" => {
                 map.insert(
                     k.clone(),
                     v.trim()
@@ -629,7 +629,9 @@ fn form_params(kind: &str, f: &[(String, String)]) -> serde_json::Value {
                 );
             }
             _ => {
-                map.insert(k.clone(), serde_json::Value::String(v.clone()));
+                let value =
+                    lines_field(k, v).unwrap_or_else(|| serde_json::Value::String(v.clone()));
+                map.insert(k.clone(), value);
             }
         }
     }
@@ -638,6 +640,48 @@ fn form_params(kind: &str, f: &[(String, String)]) -> serde_json::Value {
         map.insert("documents".into(), serde_json::Value::Array(documents));
     }
     serde_json::Value::Object(map)
+}
+
+/// A textarea of the forms of `sealed_meter_fix`, `hot_water_quality`, `account_opening` and
+/// `account_split` as the API's list: one item a line, its parts split by spaces (owners by `;`).
+/// A malformed line is passed on as it is, for the API's parser to name the field at fault.
+fn lines_field(key: &str, text: &str) -> Option<serde_json::Value> {
+    use serde_json::{Value, json};
+    let separators: &[char] = if matches!(key, "services" | "moved") {
+        &['\n', ',']
+    } else {
+        &['\n']
+    };
+    let lines = text
+        .split(separators)
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    let words = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    let item = |l: &str| -> Value {
+        let w = words(l);
+        let at = |i: usize| w.get(i).cloned().filter(|s| s != "-");
+        match key {
+            "readings" if l.contains('T') => {
+                json!({"hour": at(0), "temperature_c": at(1), "pressure_mpa": at(2)})
+            }
+            "readings" => json!({"date": at(0), "value": at(1)}),
+            "interruptions" => json!({"start": at(0), "end": at(1), "kind": at(2)}),
+            "owners" | "remaining_owners" => {
+                let (name, share) = l.rsplit_once(';').unwrap_or((l, "1/1"));
+                json!({"name": name.trim(), "share": share.trim()})
+            }
+            "services" if w.len() == 2 => json!({"service": at(0), "basis": at(1)}),
+            "meters" => {
+                json!({"service": at(0), "serial": at(1), "sealed_on": at(2), "value": at(3)})
+            }
+            _ => Value::String(l.to_string()),
+        }
+    };
+    match key {
+        "readings" | "interruptions" | "owners" | "remaining_owners" | "services" | "moved"
+        | "meters" | "signatories" => Some(Value::Array(lines.map(item).collect())),
+        _ => None,
+    }
 }
 
 fn enc(s: &str) -> String {
@@ -978,4 +1022,97 @@ async fn verify(
         number: d.number,
         issued_on: d.issued_on.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::procedure::Operation;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn textareas_become_the_api_lists() {
+        let f = pairs(&[
+            ("kind", "account_opening"),
+            ("number", "1000000077"),
+            ("address", "вул. Нова, 1"),
+            ("total_area", "50.00"),
+            ("heated_area", "45.00"),
+            ("residents", "2"),
+            ("owners", "Коваль Олена; 1/2\r\nКоваль Іван; 1/2"),
+            ("services", "cold_water per_person\ngas per_meter"),
+            ("meters", "gas G-1 2026-01-10 0.000"),
+        ]);
+        let Operation::AccountOpening(a) =
+            parse_operation("account_opening", form_params("account_opening", &f)).unwrap()
+        else {
+            panic!("not an opening");
+        };
+        assert_eq!(a.owners.len(), 2);
+        assert_eq!(a.owners[1].name, "Коваль Іван");
+        assert_eq!(a.services.len(), 2);
+        assert_eq!(a.meters[0].serial, "G-1");
+        assert_eq!(a.residents, 2);
+
+        let f = pairs(&[
+            ("month", "2026-04"),
+            ("readings", "2026-04-02T14:00 54 -\n2026-04-02T15:00 - 0.5"),
+            (
+                "interruptions",
+                "2026-04-03T08:00 2026-04-03T15:00 accident",
+            ),
+            ("signatories", "Інспектор\nМешканець"),
+        ]);
+        let Operation::HotWaterQuality {
+            readings,
+            interruptions,
+            signatories,
+            ..
+        } = parse_operation("hot_water_quality", form_params("hot_water_quality", &f)).unwrap()
+        else {
+            panic!("not a quality claim");
+        };
+        assert_eq!(readings.len(), 2);
+        assert!(readings[0].pressure_mpa.is_none() && readings[1].temperature_c.is_none());
+        assert_eq!(interruptions.len(), 1);
+        assert_eq!(signatories.len(), 2);
+
+        let f = pairs(&[
+            ("number", "1000000078"),
+            ("address", "кв. 1а"),
+            ("total_area", "10.00"),
+            ("heated_area", "10.00"),
+            ("residents", "1"),
+            ("owners", "А; 1/1"),
+            ("remaining_owners", "Б; 1/1"),
+            ("services", "waste, maintenance"),
+            ("moved", "waste"),
+        ]);
+        let Operation::AccountSplit(s) =
+            parse_operation("account_split", form_params("account_split", &f)).unwrap()
+        else {
+            panic!("not a split");
+        };
+        assert_eq!(s.services.len(), 2);
+        assert_eq!(s.moved.len(), 1);
+
+        let f = pairs(&[
+            ("rule_set", "ua-zaporizhzhia-2023"),
+            ("service", "gas"),
+            ("serial", "G-9"),
+            ("seal_date", "2026-03-11"),
+            ("readings", "2026-03-11 100.000\n2026-03-31 104.500"),
+        ]);
+        let Operation::SealedMeterFix { readings, .. } =
+            parse_operation("sealed_meter_fix", form_params("sealed_meter_fix", &f)).unwrap()
+        else {
+            panic!("not a correction");
+        };
+        assert_eq!(readings[1].value_milli, 104_500);
+    }
 }
