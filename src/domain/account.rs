@@ -5,9 +5,9 @@
 use chrono::NaiveDate;
 
 use crate::domain::lang::Text;
-use crate::domain::rules::numbers::echo;
 use crate::domain::ledger::Basis;
 use crate::domain::rules::calendar::YearMonth;
+use crate::domain::rules::numbers::echo;
 use crate::domain::rules::services::Service;
 use crate::domain::validation::FieldError;
 

@@ -15,8 +15,7 @@ use sea_orm::{
 use super::catalog::ServiceRecord;
 use super::entities::{
     booking, booking_claim, booking_person, office, office_closure, office_hours, schedule_break,
-    service,
-    specialist, specialist_exception, specialist_skill, walk_in_period, work_schedule,
+    service, specialist, specialist_exception, specialist_skill, walk_in_period, work_schedule,
 };
 use crate::domain::booking::{
     Exception, ExceptionKind, LocalWindow, OfficeKind, OfficePlan, Policy, Rules, Slot,

@@ -53,7 +53,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 }
 
 /// The demo office opens around the clock, so the tests run at any hour.
-async fn open_all_day(app: &TestApp) {
+pub async fn open_all_day(app: &TestApp) {
     exec(
         app,
         "DELETE FROM office_hours WHERE office_id = (SELECT id FROM office WHERE code = 'pecherskyi')",
@@ -870,7 +870,7 @@ async fn desk_console_serves_a_ticket(backend: Backend) {
 // ---------------------------------------------------------------- check-in
 
 /// An app whose booking limits, rate limits and email confirmation are off.
-async fn spawn_for_bookings(backend: Backend) -> TestApp {
+pub async fn spawn_for_bookings(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |c| {
         c.booking.booking_rate_per_minute = 0;
         c.booking.availability_rate_per_minute = 0;
@@ -881,7 +881,7 @@ async fn spawn_for_bookings(backend: Backend) -> TestApp {
     .await
 }
 
-async fn office_by_code(app: &TestApp, code: &str) -> i64 {
+pub async fn office_by_code(app: &TestApp, code: &str) -> i64 {
     let r = app.get("/api/v1/offices").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.json()
@@ -895,7 +895,7 @@ async fn office_by_code(app: &TestApp, code: &str) -> i64 {
 }
 
 /// Moves a booking's start to `minutes` from now (the store's update, as staff would see it).
-async fn move_booking(app: &TestApp, booking: &Value, minutes: i64) {
+pub async fn move_booking(app: &TestApp, booking: &Value, minutes: i64) {
     use cherga::store::entities::booking;
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -912,7 +912,7 @@ async fn move_booking(app: &TestApp, booking: &Value, minutes: i64) {
         .expect("move the booking");
 }
 
-async fn booking_status(app: &TestApp, booking: &Value) -> String {
+pub async fn booking_status(app: &TestApp, booking: &Value) -> String {
     use cherga::store::entities::booking;
     use sea_orm::EntityTrait;
     booking::Entity::find_by_id(booking["id"].as_i64().unwrap() as i32)
@@ -923,7 +923,12 @@ async fn booking_status(app: &TestApp, booking: &Value) -> String {
         .status
 }
 
-async fn check_in(app: &TestApp, office: &str, code: &str, lang: &str) -> crate::support::Reply {
+pub async fn check_in(
+    app: &TestApp,
+    office: &str,
+    code: &str,
+    lang: &str,
+) -> crate::support::Reply {
     app.json(
         Method::POST,
         &format!("/api/v1/offices/{office}/check-in"),

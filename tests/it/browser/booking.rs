@@ -194,8 +194,17 @@ async fn resident_books_confirms_and_cancels() {
             .await?
             .click()
             .await?;
-        let card = c.find(Locator::Css(".booking-card")).await?.text().await?;
-        assert!(card.contains("скасовано"), "{card}");
+        // why: the old page's card is there until the answer replaces it; wait for the new one.
+        let card = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(
+                "//*[contains(@class, 'booking-card')][contains(., 'скасовано')]",
+            ))
+            .await?
+            .text()
+            .await?;
+        assert!(card.contains(&code), "{card}");
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
