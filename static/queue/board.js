@@ -133,7 +133,22 @@
     });
   }
 
+  // A hall screen whose browser allows sound without a gesture (Chromium's
+  // --autoplay-policy=no-user-gesture-required, see the README) sounds from the start, also
+  // after its daily reload; elsewhere the button turns sound on.
+  try {
+    var ctx = new (window.AudioContext || window.webkitAudioContext)();
+    if (ctx.state === "running") {
+      audio = ctx;
+      document.getElementById("board-sound").hidden = true;
+    } else {
+      ctx.close();
+    }
+  } catch (e) { /* no sound on this screen */ }
+  var soundByClick = false;
+
   document.getElementById("board-sound").addEventListener("click", function (e) {
+    soundByClick = true;
     try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (err) { audio = null; }
     e.target.hidden = true;
   });
@@ -162,8 +177,9 @@
   setInterval(function () {
     if (ws && Date.now() - lastMessage > 40000) ws.close();
     document.getElementById("board-clock").textContent = new Date().toLocaleTimeString("uk-UA", { hour: "2-digit", minute: "2-digit" });
-    // Runs for days: reload once a day when quiet, to start from a clean page.
-    if (Date.now() - startedAt > 24 * 3600 * 1000 && !speaking && announcements.length === 0) location.reload();
+    // Runs for days: reload once a day when quiet, to start from a clean page; not when sound
+    // was turned on by a click, which a reload would silence until someone clicks again.
+    if (Date.now() - startedAt > 24 * 3600 * 1000 && !speaking && announcements.length === 0 && !soundByClick) location.reload();
   }, 5000);
 
   connect();
