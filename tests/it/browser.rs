@@ -31,63 +31,125 @@ impl Drop for Driver {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_finds_the_catalog_and_switches_language() {
-    let driver_bin =
-        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !std::path::Path::new(&driver_bin).exists() || !std::path::Path::new(&chromium).exists() {
-        assert!(
-            !required(),
-            "Chromium or ChromeDriver missing ({chromium}, {driver_bin})"
-        );
-        eprintln!("skipped: chromium/chromedriver not installed");
-        return;
-    }
+/// Headless Chromium through its own chromedriver, one session.
+pub struct Browser {
+    pub client: fantoccini::Client,
+    _driver: Driver,
+}
 
-    let app = TestApp::spawn(Backend::Sqlite).await;
+impl Browser {
+    /// `None` (the test is skipped) when Chromium, ChromeDriver or one of the `tools` (run with
+    /// `-v`) is not installed here; under CI that is a failure instead.
+    pub async fn open(lang: &str, window: Option<(u32, u32)>, tools: &[&str]) -> Option<Browser> {
+        let driver_bin =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let mut missing: Vec<String> = [&driver_bin, &chromium]
+            .into_iter()
+            .filter(|p| !std::path::Path::new(p).exists())
+            .cloned()
+            .collect();
+        missing.extend(
+            tools
+                .iter()
+                .filter(|t| {
+                    Command::new(t)
+                        .arg("-v")
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status()
+                        .is_err()
+                })
+                .map(|t| t.to_string()),
+        );
+        if !missing.is_empty() {
+            assert!(!required(), "not installed: {missing:?}");
+            eprintln!("skipped: not installed: {missing:?}");
+            return None;
+        }
+        let port = free_port();
+        let driver = Driver(
+            Command::new(&driver_bin)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver"),
+        );
+        // why: without the background-networking flags Chromium keeps dialling out, and this
+        // machine's closed network refuses it, many times a second.
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ]
+        .map(String::from)
+        .into();
+        args.push(format!("--lang={lang}"));
+        args.push(format!("--accept-lang={lang}"));
+        if let Some((w, h)) = window {
+            args.push(format!("--window-size={w},{h}"));
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": args,
+                "prefs": {"intl.accept_languages": lang}
+            }),
+        );
+        for _ in 0..50 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => {
+                    return Some(Browser {
+                        client,
+                        _driver: driver,
+                    });
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+        panic!("connect to chromedriver");
+    }
+}
+
+/// Serves the app's router on a free port, with the peer's address as the binary does: the base
+/// URL and the server's task.
+pub async fn serve(app: &TestApp) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let router = app.router.clone();
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    (base, server)
+}
 
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--lang=uk", "--accept-lang=uk"],
-            "prefs": {"intl.accept_languages": "uk"}
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("connect to chromedriver");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_finds_the_catalog_and_switches_language() {
+    let Some(browser) = Browser::open("uk", None, &[]).await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (base, server) = serve(&app).await;
+    let c = browser.client.clone();
 
     let result = async {
         c.goto(&base).await?;

@@ -2,25 +2,18 @@
 //! → day → time → details → done (the code) → the confirmation link from the mail → the
 //! manage page → cancel (SQLite; the flow's database work is covered on both elsewhere).
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{Driver, free_port, required};
 use crate::support::{Backend, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resident_books_confirms_and_cancels() {
-    let driver_bin =
-        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !std::path::Path::new(&driver_bin).exists() || !std::path::Path::new(&chromium).exists() {
-        assert!(!required(), "Chromium or ChromeDriver missing");
-        eprintln!("skipped: chromium/chromedriver not installed");
+    let Some(browser) = super::Browser::open("uk", None, &[]).await else {
         return;
-    }
+    };
     let app = TestApp::spawn(Backend::Sqlite).await;
     // A visit service the demo office's first specialist handles.
     let offices = app.get("/api/v1/offices").await.json();
@@ -54,51 +47,8 @@ async fn resident_books_confirms_and_cancels() {
         })
         .expect("a visit service");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = app.router.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--no-first-run", "--disable-background-networking", "--lang=uk",
-                     "--accept-lang=uk"],
-            "prefs": {"intl.accept_languages": "uk"}
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("connect to chromedriver");
+    let (base, server) = super::serve(&app).await;
+    let c = browser.client.clone();
 
     let result = async {
         // Home: the service's visit channel leads to booking.

@@ -1,83 +1,31 @@
 //! The calculator pages in a real headless Chromium: result tables line up with their headers,
 //! rows are added by a button, and the page jumps to the result.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use fantoccini::{Client, Locator};
 
-use fantoccini::{Client, ClientBuilder, Locator};
-
-use super::{Driver, free_port, required};
+use super::{Browser, serve};
 use crate::support::{Backend, TestApp};
 
-/// A running app, chromedriver and browser session; `None` when Chromium is not installed here.
+/// A running app and a browser at a phone's width; `None` when Chromium is not installed here.
 struct Session {
     client: Client,
     base: String,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     app: TestApp,
-    _driver: Driver,
+    _browser: Browser,
 }
 
 impl Session {
     async fn start(lang: &str) -> Option<Session> {
-        let driver_bin =
-            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        if !std::path::Path::new(&driver_bin).exists() || !std::path::Path::new(&chromium).exists()
-        {
-            assert!(!required(), "Chromium or ChromeDriver missing");
-            eprintln!("skipped: chromium/chromedriver not installed");
-            return None;
-        }
+        let browser = Browser::open(lang, Some((390, 844)), &[]).await?;
         let app = TestApp::spawn(Backend::Sqlite).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let router = app.router.clone();
-        let server = tokio::spawn(async move { axum::serve(listener, router).await });
-        let port = free_port();
-        let driver = Driver(
-            Command::new(&driver_bin)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start chromedriver"),
-        );
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": chromium,
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--disable-quic", "--no-first-run", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync",
-                         "--window-size=390,844",
-                         format!("--lang={lang}"), format!("--accept-lang={lang}")],
-                "prefs": {"intl.accept_languages": lang}
-            }),
-        );
-        let mut client = None;
-        for _ in 0..50 {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(c) => {
-                    client = Some(c);
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        }
+        let (base, server) = serve(&app).await;
         Some(Session {
-            client: client.expect("connect to chromedriver"),
+            client: browser.client.clone(),
             base,
             server,
             app,
-            _driver: driver,
+            _browser: browser,
         })
     }
 

@@ -2,39 +2,20 @@
 //! account, open a case, perform a temporary-absence recalculation, print the statement to PDF
 //! (WebDriver's print command), and read the account number and the amount back from the PDF.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use fantoccini::Locator;
 use fantoccini::wd::PrintConfiguration;
-use fantoccini::{ClientBuilder, Locator};
-use serde_json::json;
 
-use super::{Driver, free_port, required};
 use crate::case::{absence_params, today};
 use crate::support::{Backend, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_recalculates_an_absence_and_prints_the_statement() {
-    let driver_bin =
-        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let have_pdftotext = Command::new("pdftotext")
-        .arg("-v")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !std::path::Path::new(&driver_bin).exists()
-        || !std::path::Path::new(&chromium).exists()
-        || !have_pdftotext
-    {
-        assert!(
-            !required(),
-            "Chromium, ChromeDriver or pdftotext (poppler-utils) missing"
-        );
-        eprintln!("skipped: chromium/chromedriver/pdftotext not installed");
+    let Some(browser) = super::Browser::open("uk", None, &["pdftotext"]).await else {
         return;
-    }
+    };
 
     let app = TestApp::spawn(Backend::Sqlite).await;
     cherga::store::staff::create_user(
@@ -46,48 +27,8 @@ async fn chromium_recalculates_an_absence_and_prints_the_statement() {
     )
     .await
     .expect("user");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let router = app.router.clone();
-    let server = tokio::spawn(async move { axum::serve(listener, router).await });
-
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--lang=uk", "--accept-lang=uk"],
-            "prefs": {"intl.accept_languages": "uk"}
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("connect to chromedriver");
+    let (base, server) = super::serve(&app).await;
+    let c = browser.client.clone();
     let p = absence_params();
 
     let result = async {

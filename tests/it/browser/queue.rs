@@ -1,24 +1,17 @@
 //! Headless Chromium: the kiosk issues a ticket, a desk calls it through the API, and the
 //! board page shows it (SQLite; the board's socket and page need no second database).
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 
-use super::{Driver, free_port, required};
 use crate::support::{Backend, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kiosk_ticket_is_called_and_shown_on_the_board() {
-    let driver_bin =
-        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !std::path::Path::new(&driver_bin).exists() || !std::path::Path::new(&chromium).exists() {
-        assert!(!required(), "Chromium or ChromeDriver missing");
-        eprintln!("skipped: chromium/chromedriver not installed");
+    let Some(browser) = super::Browser::open("uk", None, &[]).await else {
         return;
-    }
+    };
     let app = TestApp::spawn(Backend::Sqlite).await;
     use sea_orm::ConnectionTrait;
     app.db
@@ -35,49 +28,8 @@ async fn kiosk_ticket_is_called_and_shown_on_the_board() {
             .unwrap();
     }
     let admin = app.admin_bearer().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = app.router.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(&driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--no-first-run", "--disable-background-networking", "--lang=uk"],
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("connect to chromedriver");
+    let (base, server) = super::serve(&app).await;
+    let c = browser.client.clone();
     let desk = crate::support::TestApp::get(&app, "/api/v1/offices/pecherskyi/desks")
         .await
         .json()[0]["id"]
