@@ -10,7 +10,7 @@ use cherga::store::entities::{mail_attachment, mail_outbox};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::on_both_databases;
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, count};
 
 on_both_databases!(
     categories_have_titles_and_services,
@@ -126,17 +126,6 @@ fn request(office: i64, service: &str, start: &str, phone: &str) -> Value {
 
 async fn book(app: &TestApp, body: &Value) -> crate::support::Reply {
     app.json(Method::POST, "/api/v1/bookings", body, &[]).await
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
 }
 
 async fn categories_have_titles_and_services(backend: Backend) {

@@ -12,7 +12,8 @@ use cherga::store::entities::booking;
 
 use crate::case::{months_back, staff_bearer};
 use crate::on_both_databases;
-use crate::support::{Backend, Reply, TestApp, csrf_of};
+use crate::queue::open_all_day;
+use crate::support::{Backend, Reply, TestApp, count, csrf_of, exec};
 
 const OFFICE: &str = "pecherskyi";
 
@@ -28,23 +29,6 @@ on_both_databases!(
     the_visit_case_migration_keeps_cases_and_adds_keys,
 );
 
-async fn exec(app: &TestApp, sql: &str) {
-    app.db
-        .execute_unprepared(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
 async fn post(app: &TestApp, path: &str, auth: &str, body: Value) -> Reply {
     app.json(Method::POST, path, &body, &[("authorization", auth)])
         .await
@@ -52,25 +36,6 @@ async fn post(app: &TestApp, path: &str, auth: &str, body: Value) -> Reply {
 
 async fn get(app: &TestApp, path: &str, auth: &str) -> Reply {
     app.get_with(path, &[("authorization", auth)]).await
-}
-
-/// The demo office opens around the clock, so the tests run at any hour.
-async fn open_all_day(app: &TestApp) {
-    exec(
-        app,
-        "DELETE FROM office_hours WHERE office_id = (SELECT id FROM office WHERE code = 'pecherskyi')",
-    )
-    .await;
-    for d in 0..7 {
-        exec(
-            app,
-            &format!(
-                "INSERT INTO office_hours (office_id, weekday, opens, closes) \
-                 SELECT id, {d}, '00:00', '24:00' FROM office WHERE code = 'pecherskyi'"
-            ),
-        )
-        .await;
-    }
 }
 
 /// A specialist signed in at the first desk, with a walk-in service that desk serves.

@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::on_both_databases;
-use crate::support::{ADMIN_PASSWORD, Backend, Reply, TestApp, csrf_of};
+use crate::support::{ADMIN_PASSWORD, Backend, Reply, TestApp, count, csrf_of};
 
 on_both_databases!(
     admin_builds_an_office_whose_slots_show,
@@ -19,17 +19,6 @@ async fn spawn(backend: Backend) -> TestApp {
         c.booking.availability_rate_per_minute = 0;
     })
     .await
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
 }
 
 fn days_ahead(n: i64) -> String {

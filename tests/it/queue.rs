@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use futures_util::{SinkExt, StreamExt};
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::on_both_databases;
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, count, exec};
 
 const OFFICE: &str = "pecherskyi";
 
@@ -34,23 +33,6 @@ on_both_databases!(
     desk_grants_priority,
     kiosk_refuses_on_closure_days,
 );
-
-async fn exec(app: &TestApp, sql: &str) {
-    app.db
-        .execute_unprepared(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
 
 /// The demo office opens around the clock, so the tests run at any hour.
 pub async fn open_all_day(app: &TestApp) {

@@ -309,6 +309,27 @@ pub fn skip_postgres() {
     eprintln!("skipped: TEST_DATABASE_URL is not set");
 }
 
+/// Runs one SQL statement against the test's database (set-up a test cannot do through the API).
+pub async fn exec(app: &TestApp, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// The one number a `SELECT COUNT(*) …` answers.
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
 /// Item 11 of issue 9, the guard itself: this binary runs one PostgreSQL half again without
 /// `TEST_DATABASE_URL`. Under `CI=true` it must fail (a skip prints `... ok`, which `.ci/run`
 /// counts as "ran"); elsewhere it is a skip.

@@ -13,20 +13,7 @@ async fn kiosk_ticket_is_called_and_shown_on_the_board() {
         return;
     };
     let app = TestApp::spawn(Backend::Sqlite).await;
-    use sea_orm::ConnectionTrait;
-    app.db
-        .execute_unprepared("DELETE FROM office_hours")
-        .await
-        .unwrap();
-    for d in 0..7 {
-        app.db
-            .execute_unprepared(&format!(
-                "INSERT INTO office_hours (office_id, weekday, opens, closes) \
-                 SELECT id, {d}, '00:00', '24:00' FROM office WHERE code = 'pecherskyi'"
-            ))
-            .await
-            .unwrap();
-    }
+    crate::queue::open_all_day(&app).await;
     let admin = app.admin_bearer().await;
     let (base, server) = super::serve(&app).await;
     let c = browser.client.clone();
