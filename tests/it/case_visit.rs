@@ -401,6 +401,25 @@ async fn a_case_opened_at_the_desk_is_completed_by_finish(backend: Backend) {
     let r = post(&app, "/api/v1/cases", &d.auth, json!({"ticket": t["id"]})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains(&format!("{id}")), "{}", r.body);
+    // The console's "Open case" button now goes to that case instead of opening another.
+    let cookies = app
+        .browser_sign_in("admin", crate::support::ADMIN_PASSWORD)
+        .await;
+    let r = app
+        .form(
+            "/cases/from-ticket",
+            &[
+                ("csrf", &csrf_of(&cookies)),
+                ("ticket", &t["id"].to_string()),
+            ],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.headers["location"].to_str().unwrap(),
+        format!("/cases/{id}")
+    );
 
     let r = act(
         &app,

@@ -696,30 +696,8 @@ async fn open_from_ticket(
     staff: Staff,
     body: Bytes,
 ) -> AppResult<Response> {
-    desk(&staff)?;
-    let f = form_pairs(&body);
-    check_csrf(&ctx, one(&f, "csrf"))?;
-    let ticket: i32 = one(&f, "ticket")
-        .trim()
-        .parse()
-        .map_err(|_| AppError::not_found())?;
-    if let Some(id) = store::find_case_of_ticket(&state.db, ticket).await? {
-        return Ok(see_other(format!("/cases/{id}")));
-    }
-    let c = store::open_case(
-        &state.db,
-        procedure::bundled(),
-        &staff.user,
-        store::OpenCase {
-            account: "",
-            service: "",
-            ticket: Some(ticket),
-            booking: None,
-            notes: "",
-        },
-    )
-    .await?;
-    Ok(see_other(format!("/cases/{}", c.id)))
+    let ticket = case_source(&ctx, &staff, &body, "ticket")?;
+    go_to_case(&state, &staff, Some(ticket), None).await
 }
 
 /// Goes to the case of a booking, opening it first (with the booking's account).
@@ -729,30 +707,53 @@ async fn open_from_booking(
     staff: Staff,
     body: Bytes,
 ) -> AppResult<Response> {
-    desk(&staff)?;
-    let f = form_pairs(&body);
-    check_csrf(&ctx, one(&f, "csrf"))?;
-    let booking: i32 = one(&f, "booking")
+    let booking = case_source(&ctx, &staff, &body, "booking")?;
+    go_to_case(&state, &staff, None, Some(booking)).await
+}
+
+/// The id of the ticket or booking (form field `name`) a desk form opens a case from.
+fn case_source(ctx: &RequestContext, staff: &Staff, body: &Bytes, name: &str) -> AppResult<i32> {
+    desk(staff)?;
+    let f = form_pairs(body);
+    check_csrf(ctx, one(&f, "csrf"))?;
+    one(&f, name)
         .trim()
         .parse()
-        .map_err(|_| AppError::not_found())?;
-    if let Some(id) = store::find_case_of_booking(&state.db, booking).await? {
-        return Ok(see_other(format!("/cases/{id}")));
-    }
-    let c = store::open_case(
-        &state.db,
-        procedure::bundled(),
-        &staff.user,
-        store::OpenCase {
-            account: "",
-            service: "",
-            ticket: None,
-            booking: Some(booking),
-            notes: "",
-        },
-    )
-    .await?;
-    Ok(see_other(format!("/cases/{}", c.id)))
+        .map_err(|_| AppError::not_found())
+}
+
+/// A redirect to the case already opened for the ticket or booking, else to a new one.
+async fn go_to_case(
+    state: &AppState,
+    staff: &Staff,
+    ticket: Option<i32>,
+    booking: Option<i32>,
+) -> AppResult<Response> {
+    let existing = match (ticket, booking) {
+        (Some(t), _) => store::find_case_of_ticket(&state.db, t).await?,
+        (None, Some(b)) => store::find_case_of_booking(&state.db, b).await?,
+        (None, None) => None,
+    };
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            store::open_case(
+                &state.db,
+                procedure::bundled(),
+                &staff.user,
+                store::OpenCase {
+                    account: "",
+                    service: "",
+                    ticket,
+                    booking,
+                    notes: "",
+                },
+            )
+            .await?
+            .id
+        }
+    };
+    Ok(see_other(format!("/cases/{id}")))
 }
 
 async fn attach_account(
