@@ -26,6 +26,8 @@ pub struct AppState {
     pub login_locks: Arc<store::staff::ThrottleMemo>,
     /// Read-mostly data kept in memory (the catalog), see `store::cache`.
     pub caches: Arc<store::cache::Caches>,
+    /// The connection bookings write through (`store::Writer`).
+    pub writer: Arc<store::Writer>,
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -110,6 +112,7 @@ pub fn state(db: DatabaseConnection, config: Config, rules: RuleSetRegistry) -> 
         kiosk_limit: Arc::new(crate::web::api::queue::IpLimiter::new(
             config.kiosk_tickets_per_hour,
         )),
+        writer: Arc::new(store::Writer::new(&config)),
         db,
         config: Arc::new(config),
         rules: Arc::new(rules),

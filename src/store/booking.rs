@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, QueryFilter, QueryOrder, Set, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    TransactionTrait, TryInsertResult,
 };
 
 use super::catalog::ServiceRecord;
@@ -433,6 +433,20 @@ async fn skilled(
     service_id: i32,
     only: Option<i32>,
 ) -> Result<Vec<i32>, AppError> {
+    Ok(skilled_specialists(db, office_id, service_id, only)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect())
+}
+
+/// The same, as rows (the booking needs their names and windows).
+async fn skilled_specialists(
+    db: &impl ConnectionTrait,
+    office_id: i32,
+    service_id: i32,
+    only: Option<i32>,
+) -> Result<Vec<specialist::Model>, AppError> {
     let with_skill: BTreeSet<i32> = specialist_skill::Entity::find()
         .filter(specialist_skill::Column::ServiceId.eq(service_id))
         .all(db)
@@ -440,19 +454,20 @@ async fn skilled(
         .into_iter()
         .map(|k| k.specialist_id)
         .collect();
-    let ids: Vec<i32> = specialist::Entity::find()
+    let specs: Vec<specialist::Model> = specialist::Entity::find()
         .filter(specialist::Column::OfficeId.eq(office_id))
         .filter(specialist::Column::Active.eq(true))
         .order_by_asc(specialist::Column::Id)
         .all(db)
         .await?
         .into_iter()
-        .map(|s| s.id)
-        .filter(|id| with_skill.contains(id))
+        .filter(|s| with_skill.contains(&s.id))
         .collect();
     match only {
-        None => Ok(ids),
-        Some(one) if ids.contains(&one) => Ok(vec![one]),
+        None => Ok(specs),
+        Some(one) if specs.iter().any(|s| s.id == one) => {
+            Ok(specs.into_iter().filter(|s| s.id == one).collect())
+        }
         Some(_) => Err(AppError::Invalid {
             message: Text::new(
                 "Цей спеціаліст не надає цю послугу в цьому центрі.",
@@ -602,15 +617,36 @@ async fn person_check(
     if let Some(a) = &contact.account {
         who = who.add(booking::Column::Account.eq(a.clone()));
     }
+    let since = now - Duration::days(policy.no_show_window_days.max(0));
+    // One read for both rules: the person's no-shows in the window and live bookings.
+    let mine = booking::Entity::find()
+        .filter(who)
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(booking::Column::Status.eq(Status::NoShow.code()))
+                        .add(booking::Column::StartsAt.gt(since)),
+                )
+                .add(
+                    Condition::all().add(booking::Column::EndsAt.gt(now)).add(
+                        Condition::any()
+                            .add(booking::Column::Status.eq(Status::Confirmed.code()))
+                            .add(
+                                Condition::all()
+                                    .add(booking::Column::Status.eq(Status::Pending.code()))
+                                    .add(booking::Column::HoldExpiresAt.gt(now)),
+                            ),
+                    ),
+                ),
+        )
+        .all(db)
+        .await?;
+    let (no_shows, active): (Vec<booking::Model>, Vec<booking::Model>) = mine
+        .into_iter()
+        .partition(|b| b.status == Status::NoShow.code());
     if policy.no_show_limit > 0 {
-        let since = now - Duration::days(policy.no_show_window_days.max(0));
-        let no_shows = booking::Entity::find()
-            .filter(who.clone())
-            .filter(booking::Column::Status.eq(Status::NoShow.code()))
-            .filter(booking::Column::StartsAt.gt(since))
-            .all(db)
-            .await?
-            .len();
+        let no_shows = no_shows.len();
         if no_shows >= policy.no_show_limit as usize {
             return Err(BookError::Refused {
                 code: "no_show_block",
@@ -627,20 +663,6 @@ async fn person_check(
             });
         }
     }
-    let active = booking::Entity::find()
-        .filter(who)
-        .filter(booking::Column::EndsAt.gt(now))
-        .filter(
-            Condition::any()
-                .add(booking::Column::Status.eq(Status::Confirmed.code()))
-                .add(
-                    Condition::all()
-                        .add(booking::Column::Status.eq(Status::Pending.code()))
-                        .add(booking::Column::HoldExpiresAt.gt(now)),
-                ),
-        )
-        .all(db)
-        .await?;
     if active.iter().any(|b| b.service_id == service_id) {
         return Err(BookError::Refused {
             code: "already_booked",
@@ -887,29 +909,38 @@ fn random_code() -> String {
     crate::domain::booking::request::booking_code(bytes)
 }
 
-/// Books a time: checks the channel, the time against the schedule, the fair-access rules,
-/// then claims the specialist's minutes. The claim's primary key decides every race; a lost
-/// race answers `Taken` with the next free starts. One transaction.
-pub async fn book_slot(
-    db: &DatabaseConnection,
-    new: NewBooking,
+/// What the reads before the write found: the time is on the schedule, and these specialists
+/// were free at it, in the order "any specialist" tries them.
+struct Planned {
+    office: BookingOfficeRecord,
+    service: ServiceRecord,
+    ids: Vec<i32>,
+    day: NaiveDate,
+    length: u32,
+    end: DateTime<Utc>,
+    candidates: Vec<specialist::Model>,
+}
+
+/// The reads of a booking: office, service, channel, the day's plans and the candidates. No
+/// write, so on SQLite it runs beside the writer on the pool's other connections.
+async fn plan_booking(
+    db: &impl ConnectionTrait,
+    new: &NewBooking,
     policy: &Policy,
-    mail: &MailSettings,
-) -> Result<BookedRecord, BookError> {
-    let txn = begin_write(db).await?;
-    let now = super::now();
-    let office = find_office(&txn, new.office_id)
+    now: DateTime<Utc>,
+) -> Result<Planned, BookError> {
+    let office = find_office(db, new.office_id)
         .await?
         .ok_or_else(unknown_office)?;
-    let service = active_service(&txn, &new.service_code).await?;
+    let service = active_service(db, &new.service_code).await?;
     if !service.has_channel(office.kind.channel()) {
         return Err(channel_refused(&office, &service).into());
     }
     let length = service.planned_minutes(u32::from(office.slot_minutes), policy.open_ended_factor);
-    let ids = skilled(&txn, office.id, service.id, new.specialist_id).await?;
+    let specialists = skilled_specialists(db, office.id, service.id, new.specialist_id).await?;
+    let ids: Vec<i32> = specialists.iter().map(|s| s.id).collect();
     let day = new.start.with_timezone(&office.timezone).date_naive();
-    release_due(&txn, &ids, now).await?;
-    let (plan, mut specs) = load_plans(&txn, &office, &ids, day, day, now).await?;
+    let (plan, mut specs) = load_plans(db, &office, &ids, day, day, now).await?;
     // Is the time on the schedule at all (ignoring other bookings)?
     let busy: Vec<Vec<(i64, i64)>> = specs
         .iter_mut()
@@ -936,34 +967,163 @@ pub async fn book_slot(
     for (s, b) in specs.iter_mut().zip(busy) {
         s.busy = b;
     }
-    lock_person(&txn, &new.contact, now).await?;
-    person_check(&txn, &new.contact, service.id, policy, now).await?;
     let free: Vec<i32> = free_slots(&plan, &specs, &r, day, day, length)
         .into_iter()
         .find(|s| s.start == new.start)
         .map(|s| s.specialists)
         .unwrap_or_default();
     let (day_start, day_end) = local_day_bounds(office.timezone, day);
-    let candidates = order_candidates(&txn, &free, day_start, day_end).await?;
-    let end = new.start + Duration::minutes(i64::from(length));
+    let order = order_candidates(db, &free, day_start, day_end).await?;
+    let mut by_id: HashMap<i32, specialist::Model> =
+        specialists.into_iter().map(|s| (s.id, s)).collect();
+    let candidates = order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect();
+    Ok(Planned {
+        end: new.start + Duration::minutes(i64::from(length)),
+        office,
+        service,
+        ids,
+        day,
+        length,
+        candidates,
+    })
+}
+
+/// Specialists among `candidates` none of whose minutes in `[start, end)` is claimed now.
+async fn unclaimed(
+    txn: &impl ConnectionTrait,
+    candidates: &[specialist::Model],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<specialist::Model>, DbErr> {
+    let ids: Vec<i32> = candidates.iter().map(|s| s.id).collect();
+    let claimed: BTreeSet<i32> = booking_claim::Entity::find()
+        .filter(booking_claim::Column::SpecialistId.is_in(ids))
+        .filter(booking_claim::Column::Minute.gte(minute_of(start)))
+        .filter(booking_claim::Column::Minute.lt(minute_of(end)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| c.specialist_id)
+        .collect();
+    Ok(candidates
+        .iter()
+        .filter(|s| !claimed.contains(&s.id))
+        .cloned()
+        .collect())
+}
+
+/// Claims every minute of `[start, end)` of one specialist for `booking_id` without a
+/// savepoint: `Ok(false)` when another booking holds any of them (what was claimed is taken
+/// back).
+async fn claim_minutes(
+    txn: &impl ConnectionTrait,
+    specialist_id: i32,
+    booking_id: i32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let rows: Vec<booking_claim::ActiveModel> = (minute_of(start)..minute_of(end))
+        .map(|minute| booking_claim::ActiveModel {
+            specialist_id: Set(specialist_id),
+            minute: Set(minute),
+            booking_id: Set(booking_id),
+        })
+        .collect();
+    let wanted = rows.len() as u64;
+    // why: ON CONFLICT DO NOTHING instead of a savepoint around a failing INSERT: two round
+    // trips fewer on the hot path. On PostgreSQL it still waits for a concurrent uncommitted
+    // claim of the same minute and then skips it, so the count below decides every race.
+    let got = match booking_claim::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([
+            booking_claim::Column::SpecialistId,
+            booking_claim::Column::Minute,
+        ])
+        .exec_without_returning(txn)
+        .await?
+    {
+        TryInsertResult::Inserted(n) => n,
+        TryInsertResult::Conflicted | TryInsertResult::Empty => 0,
+    };
+    if got == wanted {
+        return Ok(true);
+    }
+    booking_claim::Entity::delete_many()
+        .filter(booking_claim::Column::BookingId.eq(booking_id))
+        .exec(txn)
+        .await?;
+    Ok(false)
+}
+
+/// The booking record from what the booking already read, without reading it back.
+fn booked_record(p: &Planned, spec: &specialist::Model, row: booking::Model) -> BookingRecord {
+    BookingRecord {
+        id: row.id,
+        code: row.code,
+        office_id: row.office_id,
+        office_name: p.office.name.clone(),
+        office_address: p.office.address.clone(),
+        timezone: p.office.timezone,
+        service_code: p.service.code.clone(),
+        service_title: p.service.title.clone(),
+        specialist_id: spec.id,
+        specialist_name: spec.name.clone(),
+        window_label: spec.window_label.clone(),
+        channel: row.channel,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        status: Status::from_code(&row.status).unwrap_or(Status::Cancelled),
+        name: row.name,
+        phone: row.phone,
+        email: row.email,
+        account: row.account,
+        lang: Lang::parse(&row.lang).unwrap_or_default(),
+        hold_expires_at: row.hold_expires_at,
+    }
+}
+
+/// The writes of a booking, in the caller's write transaction: the person's caps, then the
+/// first candidate whose minutes can still be claimed. `Ok(None)` when every candidate's time
+/// was taken meanwhile.
+async fn write_booking(
+    txn: &impl ConnectionTrait,
+    p: &Planned,
+    new: &NewBooking,
+    policy: &Policy,
+    mail: &MailSettings,
+    now: DateTime<Utc>,
+) -> Result<Option<BookedRecord>, BookError> {
+    if txn.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        // SQLite's write transaction already serializes bookings.
+        lock_person(txn, &new.contact, now).await?;
+    }
+    person_check(txn, &new.contact, p.service.id, policy, now).await?;
+    let mut free = unclaimed(txn, &p.candidates, new.start, p.end).await?;
+    if free.is_empty() && !p.candidates.is_empty() {
+        // The claims may belong to holds that ran out or cancellations past their delay,
+        // which the worker has not freed yet.
+        release_due(txn, &p.ids, now).await?;
+        free = unclaimed(txn, &p.candidates, new.start, p.end).await?;
+    }
     let pending = policy.email_confirmation && new.contact.email_norm.is_some();
     let manage_token = crate::security::random_token();
     let confirm_token = pending.then(crate::security::random_token);
     let confirm_code = pending.then(random_confirm_code);
     let c = &new.contact;
-    for spec_id in candidates {
+    for spec in free {
         // The code is unique per office: on the rare collision, draw again.
         let mut inserted = None;
         for _ in 0..5 {
-            let sp = txn.begin().await?;
             let row = booking::ActiveModel {
                 code: Set(random_code()),
-                office_id: Set(office.id),
-                service_id: Set(service.id),
-                specialist_id: Set(spec_id),
-                channel: Set(office.kind.channel().code().into()),
+                office_id: Set(p.office.id),
+                service_id: Set(p.service.id),
+                specialist_id: Set(spec.id),
+                channel: Set(p.office.kind.channel().code().into()),
                 starts_at: Set(new.start),
-                ends_at: Set(end),
+                ends_at: Set(p.end),
                 status: Set(if pending {
                     Status::Pending
                 } else {
@@ -992,45 +1152,108 @@ pub async fn book_slot(
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
-            }
-            .insert(&sp)
-            .await;
-            match row {
-                Ok(m) => {
-                    sp.commit().await?;
+            };
+            match booking::Entity::insert(row)
+                .on_conflict_do_nothing_on([booking::Column::OfficeId, booking::Column::Code])
+                .exec_with_returning(txn)
+                .await?
+            {
+                TryInsertResult::Inserted(m) => {
                     inserted = Some(m);
                     break;
                 }
-                Err(e) if is_unique_violation(&e) => sp.rollback().await?,
-                Err(e) => return Err(e.into()),
+                TryInsertResult::Conflicted | TryInsertResult::Empty => {}
             }
         }
         let Some(row) = inserted else {
             return Err(AppError::internal("no free booking code after 5 draws").into());
         };
-        if claim(&txn, spec_id, row.id, new.start, end).await? {
-            let record = load_record(&txn, row).await?;
-            match (&confirm_token, &confirm_code) {
-                (Some(token), Some(code)) => {
-                    if let Some(mut m) = mail_view(&record, &manage_token, mail, now) {
-                        m.confirm_url = Some(mail.confirm_url(token));
-                        m.confirm_code = Some(code.clone());
-                        crate::mail::enqueue(&txn, booking_mail::confirmation(&m)).await?;
-                    }
-                }
-                _ => enqueue_booked(&txn, &record, &manage_token, mail, now).await?,
-            }
-            txn.commit().await?;
-            return Ok(BookedRecord {
-                booking: record,
-                manage_token,
-                confirm_token,
-            });
+        if !claim_minutes(txn, spec.id, row.id, new.start, p.end).await? {
+            booking::Entity::delete_by_id(row.id).exec(txn).await?;
+            continue;
         }
-        booking::Entity::delete_by_id(row.id).exec(&txn).await?;
+        let record = booked_record(p, &spec, row);
+        match (&confirm_token, &confirm_code) {
+            (Some(token), Some(code)) => {
+                if let Some(mut m) = mail_view(&record, &manage_token, mail, now) {
+                    m.confirm_url = Some(mail.confirm_url(token));
+                    m.confirm_code = Some(code.clone());
+                    crate::mail::enqueue(txn, booking_mail::confirmation(&m)).await?;
+                }
+            }
+            _ => enqueue_booked(txn, &record, &manage_token, mail, now).await?,
+        }
+        return Ok(Some(BookedRecord {
+            booking: record,
+            manage_token,
+            confirm_token,
+        }));
     }
-    let next = next_free(&txn, &office, &ids, day, length, policy).await?;
-    txn.rollback().await?;
+    Ok(None)
+}
+
+/// Books a time: checks the channel, the time against the schedule, the fair-access rules,
+/// then claims the specialist's minutes. The claim's primary key decides every race; a lost
+/// race answers `Taken` with the next free starts.
+///
+/// why: the reads (office, service, plans, candidates) come before the write transaction and
+/// only the caps, the claim and the insert run inside it. On SQLite the write transaction
+/// holds the database's one write lock, so everything inside it is serialized across all
+/// bookings; the reads run beside it on the pool's other connections, and the write goes
+/// through `writer`, one connection that queues this instance's bookings fairly instead of
+/// leaving them to SQLite's sleeping busy handler. On PostgreSQL there is no such lock and
+/// the whole booking is one transaction on the main pool. Whatever the reads saw, the claim
+/// inside the write transaction is what decides: a time taken meanwhile answers `Taken`.
+pub async fn book_slot(
+    db: &DatabaseConnection,
+    writer: &super::Writer,
+    new: NewBooking,
+    policy: &Policy,
+    mail: &MailSettings,
+) -> Result<BookedRecord, BookError> {
+    let now = super::now();
+    let planned = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        let planned = plan_booking(db, &new, policy, now).await?;
+        if planned.candidates.is_empty() {
+            let next = next_free(
+                db,
+                &planned.office,
+                &planned.ids,
+                planned.day,
+                planned.length,
+                policy,
+            )
+            .await?;
+            return Err(BookError::Taken { next });
+        }
+        let txn = begin_write(writer.get(db).await?).await?;
+        if let Some(booked) = write_booking(&txn, &planned, &new, policy, mail, now).await? {
+            txn.commit().await?;
+            return Ok(booked);
+        }
+        txn.rollback().await?;
+        planned
+    } else {
+        let txn = db.begin().await?;
+        let planned = plan_booking(&txn, &new, policy, now).await?;
+        if !planned.candidates.is_empty()
+            && let Some(booked) = write_booking(&txn, &planned, &new, policy, mail, now).await?
+        {
+            txn.commit().await?;
+            return Ok(booked);
+        }
+        txn.rollback().await?;
+        planned
+    };
+    let next = next_free(
+        db,
+        &planned.office,
+        &planned.ids,
+        planned.day,
+        planned.length,
+        policy,
+    )
+    .await?;
     Err(BookError::Taken { next })
 }
 

@@ -25,10 +25,18 @@ use crate::config::Config;
 /// page reads proceed while one writer holds the lock; writers wait up to 5 s instead of
 /// failing at once.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    let url = config.database_url.trim().to_string();
+    open(&config.database_url, config.db_pool).await
+}
+
+fn is_sqlite_file(url: &str) -> bool {
+    url.starts_with("sqlite:") && !(url.contains(":memory:") || url.contains("mode=memory"))
+}
+
+async fn open(url: &str, pool: Option<u32>) -> Result<DatabaseConnection, DbErr> {
+    let url = url.trim().to_string();
     let is_sqlite = url.starts_with("sqlite:");
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let pool = config.db_pool.unwrap_or(match (is_sqlite, in_memory) {
+    let pool = pool.unwrap_or(match (is_sqlite, in_memory) {
         // An in-memory database lives in its one connection.
         (true, true) => 1,
         (true, false) => 4,
@@ -55,6 +63,39 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         });
     }
     Database::connect(opts).await
+}
+
+/// The connection the booking's write transaction goes through.
+///
+/// why: on a SQLite file one writer holds the lock at a time, and the others wait in SQLite's
+/// busy handler, which sleeps (1, 2, 5 … 100 ms) rather than being woken when the lock frees:
+/// under a storm of bookings most of the time went to sleeping. A pool of one connection for
+/// the hot write queues this instance's writers fairly (first come, first served) and hands the
+/// lock over at once, while the reads before the write use the main pool. Other instances and
+/// other writers still meet in SQLite's lock as before. On PostgreSQL and in-memory SQLite it is
+/// the main pool. Opened on first use, so building the state needs no await.
+pub struct Writer {
+    url: String,
+    cell: tokio::sync::OnceCell<DatabaseConnection>,
+}
+
+impl Writer {
+    pub fn new(config: &Config) -> Self {
+        Writer {
+            url: config.database_url.clone(),
+            cell: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub async fn get<'a>(
+        &'a self,
+        db: &'a DatabaseConnection,
+    ) -> Result<&'a DatabaseConnection, DbErr> {
+        if !is_sqlite_file(&self.url) {
+            return Ok(db);
+        }
+        self.cell.get_or_try_init(|| open(&self.url, Some(1))).await
+    }
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

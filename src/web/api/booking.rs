@@ -412,7 +412,15 @@ pub async fn create(
         contact,
         client_ip: client_ip(&headers),
     };
-    match store::booking::book_slot(&state.db, new, &policy, &state.config.booking_mail()).await {
+    match store::booking::book_slot(
+        &state.db,
+        &state.writer,
+        new,
+        &policy,
+        &state.config.booking_mail(),
+    )
+    .await
+    {
         Ok(b) => (
             StatusCode::CREATED,
             Json(booking_dto(&b.booking, Some(b.manage_token))),
