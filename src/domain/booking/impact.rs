@@ -135,10 +135,7 @@ pub fn parse_ids(text: &str) -> BTreeSet<i32> {
 }
 
 pub fn format_ids(ids: &[i32]) -> String {
-    ids.iter()
-        .map(i32::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
 }
 
 #[cfg(test)]
@@ -193,10 +190,16 @@ mod tests {
     fn fits_working_time_only() {
         let (o, s) = (office(), vec![spec(1)]);
         assert!(fits(&o, &s, &at(1, 1, 9, 0, 30)));
-        assert!(fits(&o, &s, &at(1, 1, 12, 30, 30)), "ends as the break starts");
+        assert!(
+            fits(&o, &s, &at(1, 1, 12, 30, 30)),
+            "ends as the break starts"
+        );
         assert!(!fits(&o, &s, &at(1, 1, 8, 45, 30)), "before work");
         assert!(!fits(&o, &s, &at(1, 1, 12, 45, 30)), "into the break");
-        assert!(!fits(&o, &s, &at(1, 1, 15, 45, 30)), "into the walk-in hour");
+        assert!(
+            !fits(&o, &s, &at(1, 1, 15, 45, 30)),
+            "into the walk-in hour"
+        );
         assert!(!fits(&o, &s, &at(1, 2, 9, 0, 30)), "unknown specialist");
     }
 
@@ -233,10 +236,7 @@ mod tests {
             kind: ExceptionKind::Sick,
             window: None,
         });
-        assert_eq!(
-            stranded((&o, &before), (&o, &sick), &bookings),
-            vec![1, 2]
-        );
+        assert_eq!(stranded((&o, &before), (&o, &sick), &bookings), vec![1, 2]);
 
         let mut morning_off = before.clone();
         morning_off[0].exceptions.push(Exception {
@@ -267,10 +267,7 @@ mod tests {
         later.hours[2] = Some(w(600, 1080)); // Wednesday from 10:00
         let mut plans = vec![spec(1)];
         let bookings = [at(1, 1, 9, 0, 30), at(2, 1, 10, 0, 30)];
-        assert_eq!(
-            stranded((&o, &plans), (&later, &plans), &bookings),
-            vec![1]
-        );
+        assert_eq!(stranded((&o, &plans), (&later, &plans), &bookings), vec![1]);
         // An extra shift keeps its time whatever the opening hours (as availability does).
         plans[0].exceptions.push(Exception {
             day: day(),
