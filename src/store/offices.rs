@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
 };
 
 use super::booking::begin_write;
@@ -412,6 +412,7 @@ pub async fn find_specialist(
 #[derive(Debug, Clone, PartialEq)]
 pub struct AffectedBookingRecord {
     pub id: i32,
+    pub office_id: i32,
     pub code: String,
     /// The resident's name.
     pub name: String,
@@ -431,16 +432,30 @@ pub enum Outcome {
     Confirm(Vec<AffectedBookingRecord>),
 }
 
-/// Live bookings of an office (or of one of its specialists) that have not started yet.
+/// Live bookings of an office (or of one of its specialists) that have not started yet:
+/// confirmed ones and pending ones whose hold still runs (a lapsed hold is about to expire).
 async fn live_bookings(
     txn: &impl ConnectionTrait,
     office_id: i32,
     specialist_id: Option<i32>,
 ) -> Result<Vec<booking::Model>, DbErr> {
+    let now = super::now();
     let mut q = booking::Entity::find()
         .filter(booking::Column::OfficeId.eq(office_id))
-        .filter(booking::Column::Status.is_in([Status::Pending.code(), Status::Confirmed.code()]))
-        .filter(booking::Column::StartsAt.gt(super::now()));
+        .filter(
+            Condition::any()
+                .add(booking::Column::Status.eq(Status::Confirmed.code()))
+                .add(
+                    Condition::all()
+                        .add(booking::Column::Status.eq(Status::Pending.code()))
+                        .add(
+                            Condition::any()
+                                .add(booking::Column::HoldExpiresAt.is_null())
+                                .add(booking::Column::HoldExpiresAt.gt(now)),
+                        ),
+                ),
+        )
+        .filter(booking::Column::StartsAt.gt(now));
     if let Some(id) = specialist_id {
         q = q.filter(booking::Column::SpecialistId.eq(id));
     }
@@ -549,6 +564,7 @@ async fn affected_records(
         .filter(|b| ids.contains(&b.id))
         .map(|b| AffectedBookingRecord {
             id: b.id,
+            office_id: b.office_id,
             code: b.code.clone(),
             name: b.name.clone(),
             specialist_name: names.get(&b.specialist_id).cloned().unwrap_or_default(),

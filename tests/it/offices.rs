@@ -595,6 +595,14 @@ async fn changes_that_strand_bookings_ask_first_and_keep_them(backend: Backend) 
         assert!(r.body.contains("Олена Тест"), "{}", r.body);
         assert!(r.body.contains(&d2), "{}", r.body);
         assert!(r.body.contains("09:00–"), "{}", r.body);
+        assert!(
+            r.body
+                .contains(&format!("/booking/staff?office={office}&amp;date={d2}"))
+                || r.body
+                    .contains(&format!("/booking/staff?office={office}&#38;date={d2}")),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains("ці записи залишаться як є"), "{}", r.body);
         assert_eq!(ack_of(r), id.to_string());
     };
@@ -698,7 +706,7 @@ async fn changes_that_strand_bookings_ask_first_and_keep_them(backend: Backend) 
     let r = page(&app, &to, &cookies).await;
     assert!(
         r.body
-            .contains("Записи поза новим графіком (1) залишилися як є"),
+            .contains("Записи, яких це стосується (1), залишилися як є"),
         "{}",
         r.body
     );

@@ -160,6 +160,8 @@ fn seen(form: &HashMap<String, String>) -> BTreeSet<i32> {
 
 /// One booking in a warning, in the office's local time.
 struct AffectedView {
+    /// The staff's page of that day's bookings, where they are moved or cancelled.
+    day_href: String,
     day: String,
     time: String,
     name: String,
@@ -191,6 +193,11 @@ fn warning(t: Tr, form: &'static str, intro_key: &str, list: &[AffectedBookingRe
                 let s = b.starts_at.with_timezone(&b.timezone);
                 let e = b.ends_at.with_timezone(&b.timezone);
                 AffectedView {
+                    day_href: format!(
+                        "/booking/staff?office={}&date={}",
+                        b.office_id,
+                        s.format("%Y-%m-%d")
+                    ),
                     day: s.format("%Y-%m-%d").to_string(),
                     time: format!("{}–{}", s.format("%H:%M"), e.format("%H:%M")),
                     name: b.name.clone(),
