@@ -997,18 +997,32 @@ async fn specialist_of(
         .ok_or_else(no_specialist)
 }
 
+/// Saves a specialist's name, desk and skills. Live bookings of a service taken off their
+/// skills need the administrator's confirmation, and stay.
 pub async fn update_specialist(
     db: &DatabaseConnection,
     office_id: i32,
     id: i32,
     c: &SpecialistChange,
-) -> Result<(), AppError> {
+    seen: &BTreeSet<i32>,
+) -> Result<Outcome, AppError> {
     let txn = begin_write(db).await?;
     let s = specialist_of(&txn, office_id, id).await?;
     let skills = skill_ids(&txn, &c.skills).await?;
     if s.active {
         desk_free(&txn, office_id, &c.window_label, Some(id)).await?;
     }
+    let o = office::Entity::find_by_id(office_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(no_office)?;
+    let rows = live_bookings(&txn, office_id, Some(id)).await?;
+    let booked: Vec<(i32, i32)> = rows.iter().map(|b| (b.id, b.service_id)).collect();
+    let stranded = impact::without_skill(&booked, &skills.iter().copied().collect());
+    let txn = match needs_confirmation(txn, tz_of(&o), &rows, &stranded, seen).await? {
+        Ok(txn) => txn,
+        Err(outcome) => return Ok(outcome),
+    };
     // why: `c.active` is not applied here; retiring goes through `set_specialist_active`,
     // which shows the bookings left behind first.
     let mut m: specialist::ActiveModel = s.into();
@@ -1017,7 +1031,9 @@ pub async fn update_specialist(
     m.update(&txn).await?;
     write_skills(&txn, id, &skills).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(Outcome::Saved {
+        kept: stranded.len(),
+    })
 }
 
 /// Retires a specialist (not offered for booking any more) or brings them back. Retiring one

@@ -711,6 +711,27 @@ async fn changes_that_strand_bookings_ask_first_and_keep_them(backend: Backend) 
         r.body
     );
 
+    // Taking the booked service off the specialist's skills: warned, skills untouched.
+    let skills_sql = format!("SELECT COUNT(*) FROM specialist_skill WHERE specialist_id = {spec}");
+    let r = app
+        .form(
+            &base,
+            &[
+                ("csrf", &csrf),
+                ("name", "Оксана Тестова"),
+                ("window_label", "W-9"),
+            ],
+            &cookies,
+        )
+        .await;
+    shows_booking(&r);
+    assert!(
+        r.body.contains("які ви знімаєте з його навичок"),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&app, &skills_sql).await, 1);
+
     // Retiring the specialist lists the booking first; confirmed, they are not offered any more.
     let active_sql = format!("SELECT COUNT(*) FROM specialist WHERE id = {spec} AND active");
     let r = app

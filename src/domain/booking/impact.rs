@@ -121,6 +121,16 @@ pub fn stranded(
         .collect()
 }
 
+/// The bookings whose service the specialist would no longer handle: `bookings` are
+/// (booking id, service id), `skills` the service ids kept.
+pub fn without_skill(bookings: &[(i32, i32)], skills: &BTreeSet<i32>) -> Vec<i32> {
+    bookings
+        .iter()
+        .filter(|(_, service)| !skills.contains(service))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
 /// Whether the administrator has seen every stranded booking: the confirmation lists the ids
 /// shown, so a booking made between the warning and the confirmation is warned about anew.
 pub fn acknowledged(stranded: &[i32], seen: &BTreeSet<i32>) -> bool {
@@ -288,6 +298,16 @@ mod tests {
             stranded((&o, &plans), (&london, &plans), &[at(1, 1, 9, 0, 30)]),
             vec![1]
         );
+    }
+
+    #[test]
+    fn a_skill_taken_away_strands_its_bookings() {
+        let skills: BTreeSet<i32> = [7, 9].into_iter().collect();
+        assert_eq!(
+            without_skill(&[(1, 7), (2, 8), (3, 9), (4, 8)], &skills),
+            vec![2, 4]
+        );
+        assert!(without_skill(&[], &skills).is_empty());
     }
 
     #[test]

@@ -898,20 +898,34 @@ async fn save_specialist(
 ) -> AppResult<Response> {
     check_csrf(&ctx, field(&form, "csrf"))?;
     let result = match validate_specialist(&specialist_input(&form)) {
-        Ok(c) => store::offices::update_specialist(&state.db, office_id, id, &c).await,
+        Ok(c) => {
+            store::offices::update_specialist(&state.db, office_id, id, &c, &seen(&form)).await
+        }
         Err(fields) => Err(invalid(fields)),
     };
     let back = format!("/admin/offices/{office_id}/specialists/{id}");
-    match result {
-        Ok(()) => Ok(saved(&back)),
+    let mut page = match result {
+        Ok(Outcome::Saved { kept }) => return Ok(saved_keeping(&back, kept)),
+        Ok(Outcome::Confirm(list)) => {
+            let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
+            page.warning = Some(warning(
+                Tr(ctx.lang),
+                "details",
+                "booking.admin.warn_skills",
+                &list,
+            ));
+            page
+        }
         Err(e) => {
             let (status, errors) = refusal(e, ctx.lang)?;
             let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
             keep_details(&mut page, &form);
             page.errors = errors;
-            Ok(with_status(render(&page)?, status))
+            return Ok(with_status(render(&page)?, status));
         }
-    }
+    };
+    keep_details(&mut page, &form);
+    Ok(with_status(render(&page)?, StatusCode::CONFLICT))
 }
 
 async fn save_week(
