@@ -183,7 +183,7 @@ async fn set_up_office(
         let id = cherga::store::offices::create_specialist(db, office, &change)
             .await
             .map_err(|e| e.to_string())?;
-        cherga::store::offices::save_week(db, office, id, &week)
+        cherga::store::offices::save_week(db, office, id, &week, &Default::default())
             .await
             .map_err(|e| e.to_string())?;
     }

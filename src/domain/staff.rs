@@ -36,6 +36,12 @@ impl Role {
         self == Role::Admin
     }
 
+    /// Offices and specialists are edited by admins and seen by supervisors, who plan the
+    /// desks and answer for the bookings.
+    pub fn can_view_offices(self) -> bool {
+        matches!(self, Role::Admin | Role::Supervisor)
+    }
+
     /// Staff pages (desk, reports) are open to every role but the kiosk, which only issues tickets.
     pub fn is_staff_desk(self) -> bool {
         matches!(self, Role::Admin | Role::Supervisor | Role::Specialist)
@@ -58,6 +64,8 @@ mod tests {
     fn only_admin_administers() {
         assert!(Role::Admin.can_administer());
         assert!(!Role::Supervisor.can_administer());
+        assert!(Role::Supervisor.can_view_offices());
+        assert!(!Role::Specialist.can_view_offices());
         assert!(!Role::Kiosk.is_staff_desk());
     }
 }

@@ -11,6 +11,8 @@ on_both_databases!(
     admin_builds_an_office_whose_slots_show,
     bad_input_is_422_and_writes_nothing,
     only_admins_edit_offices,
+    changes_that_strand_bookings_ask_first_and_keep_them,
+    desks_and_closed_days_are_checked,
 );
 
 async fn spawn(backend: Backend) -> TestApp {
@@ -433,15 +435,46 @@ async fn only_admins_edit_offices(backend: Backend) {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 
+    // The staff navigation leads supervisors and admins to the offices, not specialists.
+    let r = page(&app, "/booking/staff", &cookies).await;
+    assert!(
+        !r.body.contains("<a href=\"/admin/offices\">"),
+        "{}",
+        r.body
+    );
+
     // A supervisor may look, read-only, but not edit.
     let cookies = app.browser_sign_in("sup.one", "long-enough-password").await;
     let csrf = csrf_of(&cookies);
+    let r = page(&app, "/booking/staff", &cookies).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("<a href=\"/admin/offices\">Центри</a>"),
+        "{}",
+        r.body
+    );
+    let r = page(
+        &app,
+        "/booking/staff",
+        &format!("{cookies}; cherga_lang=en"),
+    )
+    .await;
+    assert!(
+        r.body.contains("<a href=\"/admin/offices\">Offices</a>"),
+        "{}",
+        r.body
+    );
     let r = page(&app, "/admin/offices", &cookies).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(!r.body.contains("/admin/offices/new"), "{}", r.body);
     let r = page(&app, &format!("/admin/offices/{office}"), &cookies).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("disabled"), "{}", r.body);
+    assert!(
+        !r.body.contains("/active\""),
+        "no retire button: {}",
+        r.body
+    );
     let r = post(
         &app,
         &format!("/admin/offices/{office}"),
@@ -466,6 +499,452 @@ async fn only_admins_edit_offices(backend: Backend) {
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM office WHERE code = 'west-9'").await,
         0
+    );
+    app.finish().await;
+}
+
+/// The booking ids a warning asks to confirm (the hidden `ack` of the warned form).
+fn ack_of(r: &Reply) -> String {
+    let at = r
+        .body
+        .find("name=\"ack\" value=\"")
+        .unwrap_or_else(|| panic!("no ack in {}", r.body));
+    let rest = &r.body[at + "name=\"ack\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+fn with(mut form: Vec<(String, String)>, k: &str, v: &str) -> Vec<(String, String)> {
+    form.push((k.to_string(), v.to_string()));
+    form
+}
+
+/// An office open 09:00–17:00 every day with one specialist working the same hours (break
+/// 12:00–12:30, walk-ins 16:00–17:00): (office, specialist, service).
+async fn office_with_specialist(app: &TestApp, cookies: &str, code: &str) -> (i64, i64, String) {
+    let csrf = csrf_of(cookies);
+    let service = visit_service(app).await;
+    let r = post(
+        app,
+        "/admin/offices",
+        &office_form(&csrf, code, "Europe/Kyiv"),
+        cookies,
+    )
+    .await;
+    let office = saved_id(&r);
+    let skill = format!("skill_{service}");
+    let spec_form: Vec<(String, String)> = [
+        ("csrf", csrf.as_str()),
+        ("name", "Оксана Тестова"),
+        ("window_label", "W-9"),
+        ("active", "on"),
+        (skill.as_str(), "on"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let r = post(
+        app,
+        &format!("/admin/offices/{office}/specialists"),
+        &spec_form,
+        cookies,
+    )
+    .await;
+    let spec = saved_id(&r);
+    let r = post(
+        app,
+        &format!("/admin/offices/{office}/specialists/{spec}/week"),
+        &week_form(&csrf, "12:00-12:30"),
+        cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    (office, spec, service)
+}
+
+async fn changes_that_strand_bookings_ask_first_and_keep_them(backend: Backend) {
+    let app = spawn(backend).await;
+    let cookies = app.browser_sign_in("admin", ADMIN_PASSWORD).await;
+    let csrf = csrf_of(&cookies);
+    let (office, spec, service) = office_with_specialist(&app, &cookies, "west-9").await;
+    let base = format!("/admin/offices/{office}/specialists/{spec}");
+
+    // A resident books the first time on day 2: 09:00 local.
+    let d2 = days_ahead(2);
+    let first = starts(&app, office, &service, &d2, &d2).await[0].clone();
+    let r = app
+        .json(
+            Method::POST,
+            "/api/v1/bookings",
+            &json!({"office": office, "service": service, "start": first, "name": "Олена Тест",
+                    "phone": "067 123 45 67", "specialist": spec}),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let booking = r.json();
+    let code = booking["code"].as_str().unwrap().to_string();
+    let id = booking["id"].as_i64().unwrap_or_else(|| {
+        panic!("no id in {booking}");
+    });
+    let status_sql =
+        format!("SELECT COUNT(*) FROM booking WHERE id = {id} AND status = 'confirmed'");
+    assert_eq!(count(&app, &status_sql).await, 1);
+    let shows_booking = |r: &Reply| {
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(r.body.contains(&code), "{}", r.body);
+        assert!(r.body.contains("Олена Тест"), "{}", r.body);
+        assert!(r.body.contains(&d2), "{}", r.body);
+        assert!(r.body.contains("09:00–"), "{}", r.body);
+        assert!(
+            r.body
+                .contains(&format!("/booking/staff?office={office}&amp;date={d2}"))
+                || r.body
+                    .contains(&format!("/booking/staff?office={office}&#38;date={d2}")),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("ці записи залишаться як є"), "{}", r.body);
+        assert_eq!(ack_of(r), id.to_string());
+    };
+
+    // A closed day on it: the warning, nothing written.
+    let closures = count(&app, "SELECT COUNT(*) FROM office_closure").await;
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/closures"),
+            &[("csrf", &csrf), ("day", &d2), ("reason", "Свято")],
+            &cookies,
+        )
+        .await;
+    shows_booking(&r);
+    assert!(
+        r.body.contains("На цей вихідний день уже є записи"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Усе одно зберегти"), "{}", r.body);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM office_closure").await,
+        closures
+    );
+
+    // A sick day on it, in English: the warning, nothing written.
+    let exceptions = count(&app, "SELECT COUNT(*) FROM specialist_exception").await;
+    let r = app
+        .form(
+            &format!("{base}/exceptions"),
+            &[("csrf", &csrf), ("from", &d2), ("kind", "sick")],
+            &format!("{cookies}; cherga_lang=en"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains(&code), "{}", r.body);
+    assert!(
+        r.body.contains("these bookings stay as they are"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM specialist_exception").await,
+        exceptions
+    );
+
+    // The office opening at 10:00: the warning, the hours untouched.
+    let opens_nine =
+        format!("SELECT COUNT(*) FROM office_hours WHERE office_id = {office} AND opens = '09:00'");
+    let mut later = office_form(&csrf, "west-9", "Europe/Kyiv");
+    for (k, v) in later.iter_mut() {
+        if k.starts_with("opens_") {
+            *v = "10:00".into();
+        }
+    }
+    let r = post(&app, &format!("/admin/offices/{office}"), &later, &cookies).await;
+    shows_booking(&r);
+    assert!(
+        r.body.contains("value=\"10:00\""),
+        "the sent hours come back: {}",
+        r.body
+    );
+    assert_eq!(count(&app, &opens_nine).await, 7);
+
+    // The specialist starting at 10:00: warned; a confirmation naming other bookings is not
+    // one; the right one saves, and the booking stays as it was.
+    let mut week = week_form(&csrf, "12:00-12:30");
+    for (k, v) in week.iter_mut() {
+        if k.starts_with("starts_") {
+            *v = "10:00".into();
+        }
+    }
+    let starts_ten = format!(
+        "SELECT COUNT(*) FROM work_schedule WHERE specialist_id = {spec} AND starts = '10:00'"
+    );
+    let r = post(&app, &format!("{base}/week"), &week, &cookies).await;
+    shows_booking(&r);
+    assert!(r.body.contains("Новий графік залишає"), "{}", r.body);
+    assert_eq!(count(&app, &starts_ten).await, 0);
+    let r = post(
+        &app,
+        &format!("{base}/week"),
+        &with(week.clone(), "ack", "999999"),
+        &cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(count(&app, &starts_ten).await, 0);
+    let r = post(
+        &app,
+        &format!("{base}/week"),
+        &with(week, "ack", &id.to_string()),
+        &cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.location().unwrap().to_string();
+    assert!(to.ends_with("?saved=1&kept=1"), "{to}");
+    assert_eq!(count(&app, &starts_ten).await, 7);
+    assert_eq!(count(&app, &status_sql).await, 1, "the booking stays");
+    let r = page(&app, &to, &cookies).await;
+    assert!(
+        r.body
+            .contains("Записи, яких це стосується (1), залишилися як є"),
+        "{}",
+        r.body
+    );
+
+    // Taking the booked service off the specialist's skills: warned, skills untouched.
+    let skills_sql = format!("SELECT COUNT(*) FROM specialist_skill WHERE specialist_id = {spec}");
+    let r = app
+        .form(
+            &base,
+            &[
+                ("csrf", &csrf),
+                ("name", "Оксана Тестова"),
+                ("window_label", "W-9"),
+            ],
+            &cookies,
+        )
+        .await;
+    shows_booking(&r);
+    assert!(
+        r.body.contains("які ви знімаєте з його навичок"),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&app, &skills_sql).await, 1);
+
+    // Retiring the specialist lists the booking first; confirmed, they are not offered any more.
+    let active_sql = format!("SELECT COUNT(*) FROM specialist WHERE id = {spec} AND active");
+    let r = app
+        .form(
+            &format!("{base}/active"),
+            &[("csrf", &csrf), ("active", "0")],
+            &cookies,
+        )
+        .await;
+    shows_booking(&r);
+    assert!(r.body.contains("Усе одно вивести з роботи"), "{}", r.body);
+    assert_eq!(count(&app, &active_sql).await, 1);
+    let r = app
+        .form(
+            &format!("{base}/active"),
+            &[("csrf", &csrf), ("active", "0"), ("ack", &id.to_string())],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(count(&app, &active_sql).await, 0);
+    assert_eq!(count(&app, &status_sql).await, 1, "the booking stays");
+    let (d1, d7) = (days_ahead(1), days_ahead(7));
+    assert!(starts(&app, office, &service, &d1, &d7).await.is_empty());
+    let r = page(&app, &base, &cookies).await;
+    assert!(r.body.contains("Повернути до роботи"), "{}", r.body);
+
+    // The office closes: its bookings are listed first; then residents no longer see it.
+    let office_active = format!("SELECT COUNT(*) FROM office WHERE id = {office} AND active");
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/active"),
+            &[("csrf", &csrf), ("active", "0")],
+            &cookies,
+        )
+        .await;
+    shows_booking(&r);
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/active"),
+            &[("csrf", &csrf), ("active", "0"), ("ack", &id.to_string())],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(count(&app, &office_active).await, 0);
+    assert!(!app.get("/api/v1/offices").await.body.contains("\"west-9\""));
+    let r = page(&app, "/admin/offices", &cookies).await;
+    assert!(r.body.contains("Виведено з роботи"), "{}", r.body);
+    assert_eq!(count(&app, &status_sql).await, 1, "the booking stays");
+
+    // A specialist of a closed office cannot come back before it reopens.
+    let r = app
+        .form(
+            &format!("{base}/active"),
+            &[("csrf", &csrf), ("active", "1")],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("Центр закрито"), "{}", r.body);
+    assert_eq!(count(&app, &active_sql).await, 0);
+    for path in [
+        format!("/admin/offices/{office}/active"),
+        format!("{base}/active"),
+    ] {
+        let r = app
+            .form(&path, &[("csrf", &csrf), ("active", "1")], &cookies)
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+    }
+    assert_eq!(count(&app, &office_active).await, 1);
+    assert_eq!(count(&app, &active_sql).await, 1);
+    assert!(app.get("/api/v1/offices").await.body.contains("\"west-9\""));
+    app.finish().await;
+}
+
+async fn desks_and_closed_days_are_checked(backend: Backend) {
+    let app = spawn(backend).await;
+    let cookies = app.browser_sign_in("admin", ADMIN_PASSWORD).await;
+    let csrf = csrf_of(&cookies);
+    let (office, spec, _) = office_with_specialist(&app, &cookies, "west-9").await;
+    let specialists = count(&app, "SELECT COUNT(*) FROM specialist").await;
+
+    // A desk another active specialist of the office has: 409, nothing written.
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/specialists"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Друга"),
+                ("window_label", "W-9"),
+                ("active", "on"),
+            ],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Вікно «W-9» уже закріплене за спеціалістом Оксана Тестова"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM specialist").await,
+        specialists
+    );
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/specialists"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Друга"),
+                ("window_label", "W-10"),
+                ("active", "on"),
+            ],
+            &cookies,
+        )
+        .await;
+    let second = saved_id(&r);
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/specialists/{second}"),
+            &[("csrf", &csrf), ("name", "Друга"), ("window_label", "W-9")],
+            &format!("{cookies}; cherga_lang=en"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("already belongs to Оксана Тестова"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM specialist WHERE id = {second} AND window_label = 'W-10'"
+            )
+        )
+        .await,
+        1
+    );
+
+    // A break outside working hours: 422, the stored week untouched.
+    let mut week = week_form(&csrf, "17:00-17:30");
+    week.retain(|(k, _)| !k.starts_with("walk_in_"));
+    let breaks = count(
+        &app,
+        &format!("SELECT COUNT(*) FROM schedule_break WHERE specialist_id = {spec}"),
+    )
+    .await;
+    let r = post(
+        &app,
+        &format!("/admin/offices/{office}/specialists/{spec}/week"),
+        &week,
+        &cookies,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("перерви мають бути в межах робочого часу"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        count(&app, &format!("SELECT COUNT(*) FROM schedule_break WHERE specialist_id = {spec} AND starts = '12:00'")).await,
+        breaks
+    );
+
+    // A closed day in the past: 422; twice the same day: 409, one row.
+    let closure_sql = format!("SELECT COUNT(*) FROM office_closure WHERE office_id = {office}");
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/closures"),
+            &[("csrf", &csrf), ("day", &days_ahead(-3))],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("уже минув"), "{}", r.body);
+    assert_eq!(count(&app, &closure_sql).await, 0);
+    let d5 = days_ahead(5);
+    for expected in [StatusCode::SEE_OTHER, StatusCode::CONFLICT] {
+        let r = app
+            .form(
+                &format!("/admin/offices/{office}/closures"),
+                &[("csrf", &csrf), ("day", &d5), ("reason", "Свято")],
+                &cookies,
+            )
+            .await;
+        assert_eq!(r.status, expected, "{}", r.body);
+    }
+    assert_eq!(count(&app, &closure_sql).await, 1);
+
+    // An office with working specialists cannot be closed: 409 naming them.
+    let r = app
+        .form(
+            &format!("/admin/offices/{office}/active"),
+            &[("csrf", &csrf), ("active", "0")],
+            &cookies,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("Оксана Тестова, Друга"), "{}", r.body);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM office WHERE id = {office} AND active")
+        )
+        .await,
+        1
     );
     app.finish().await;
 }

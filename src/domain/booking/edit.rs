@@ -245,6 +245,18 @@ pub fn validate_closure(
     }
 }
 
+/// A closed day is added for today or later: days gone by are as they were.
+pub fn check_closure_day(day: NaiveDate, today: NaiveDate) -> Result<(), Vec<FieldError>> {
+    if day < today {
+        return Err(vec![FieldError::bilingual(
+            "day",
+            format!("День {day} уже минув: вихідний можна додати на сьогодні або пізніше."),
+            format!("{day} has passed: a closed day can be added for today or later."),
+        )]);
+    }
+    Ok(())
+}
+
 /// A specialist's form as sent; `skills` are the ticked service codes.
 #[derive(Debug, Clone, Default)]
 pub struct SpecialistInput<'a> {
@@ -625,6 +637,15 @@ mod tests {
         .expect("valid");
         assert_eq!(ok.window, LocalWindow::new(600, 840));
         assert_eq!(ok.days().count(), 1);
+    }
+
+    #[test]
+    fn closed_days_are_today_or_later() {
+        let today = NaiveDate::from_ymd_opt(2027, 1, 7).unwrap();
+        assert!(check_closure_day(today, today).is_ok());
+        let e = check_closure_day(today.pred_opt().unwrap(), today).unwrap_err();
+        assert_eq!(fields(&e), ["day"]);
+        assert!(e[0].message.en.contains("has passed"), "{e:?}");
     }
 
     #[test]

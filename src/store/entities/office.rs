@@ -16,6 +16,8 @@ pub struct Model {
     pub walk_in_share_pct: i32,
     /// `office` or `contact_center` (added by the booking migration).
     pub kind: String,
+    /// `false`: retired, not offered to residents (rows referring to it stay).
+    pub active: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -286,7 +286,13 @@ pub fn book_error_response(e: BookError, lang: Lang, tz: Tz) -> Response {
     responses((status = 200, body = [OfficeDto])))]
 pub async fn offices(State(state): State<AppState>) -> AppResult<Json<Vec<OfficeDto>>> {
     let list = store::booking::list_offices(&state.db).await?;
-    Ok(Json(list.into_iter().map(OfficeDto::from).collect()))
+    let retired = store::offices::list_retired_ids(&state.db).await?;
+    Ok(Json(
+        list.into_iter()
+            .filter(|o| !retired.contains(&o.id))
+            .map(OfficeDto::from)
+            .collect(),
+    ))
 }
 
 async fn office_or_404(state: &AppState, id: i32) -> AppResult<BookingOfficeRecord> {

@@ -29,6 +29,8 @@ pub struct Chrome {
     pub csrf: String,
     pub staff: Option<String>,
     pub is_admin: bool,
+    /// Admins edit offices and specialists; supervisors look.
+    pub sees_offices: bool,
 }
 
 impl Chrome {
@@ -41,6 +43,7 @@ impl Chrome {
             csrf: ctx.csrf.clone(),
             staff: staff.map(|s| s.user.display_name.clone()),
             is_admin: staff.is_some_and(|s| s.user.role.can_administer()),
+            sees_offices: staff.is_some_and(|s| s.user.role.can_view_offices()),
         }
     }
 

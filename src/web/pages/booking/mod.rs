@@ -169,10 +169,11 @@ async fn times_page(
             online,
         });
     }
+    let retired = store::offices::list_retired_ids(&state.db).await?;
     let offices: Vec<_> = store::booking::list_offices(&state.db)
         .await?
         .into_iter()
-        .filter(|o| o.kind == kind)
+        .filter(|o| o.kind == kind && !retired.contains(&o.id))
         .collect();
     let office = q
         .office

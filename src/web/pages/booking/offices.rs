@@ -2,7 +2,7 @@
 //! (skills, weekly schedule with breaks and walk-in periods, exceptions). Admins edit;
 //! supervisors may look. A rejected form comes back with its values and the messages (422).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
 use axum::Router;
@@ -19,13 +19,16 @@ use crate::domain::booking::edit::{
     DayInput, ExceptionInput, OfficeInput, SpecialistInput, format_windows, validate_closure,
     validate_exception, validate_office, validate_specialist, validate_week,
 };
+use crate::domain::booking::impact::{format_ids, parse_ids};
 use crate::domain::booking::schedule::{ExceptionKind, format_hhmm};
 use crate::domain::lang::{Lang, Text};
 use crate::domain::staff::Role;
 use crate::domain::validation::FieldError;
 use crate::error::{AppError, AppResult};
 use crate::store;
-use crate::store::offices::{OfficeAdminRecord, SpecialistAdminRecord};
+use crate::store::offices::{
+    AffectedBookingRecord, OfficeAdminRecord, Outcome, SpecialistAdminRecord,
+};
 use crate::web::auth::{Admin, Staff};
 use crate::web::context::{RequestContext, check_csrf};
 use crate::web::i18n::Tr;
@@ -36,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/offices", get(list).post(create_office))
         .route("/admin/offices/new", get(new_office))
         .route("/admin/offices/{office}", get(office).post(save_office))
+        .route("/admin/offices/{office}/active", post(set_office_active))
         .route("/admin/offices/{office}/closures", post(add_closure))
         .route(
             "/admin/offices/{office}/closures/{closure}/delete",
@@ -56,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/offices/{office}/specialists/{id}/week",
             post(save_week),
+        )
+        .route(
+            "/admin/offices/{office}/specialists/{id}/active",
+            post(set_specialist_active),
         )
         .route(
             "/admin/offices/{office}/specialists/{id}/exceptions",
@@ -118,14 +126,87 @@ fn saved(to: &str) -> Response {
     Redirect::to(&format!("{to}?saved=1")).into_response()
 }
 
+/// After a change that left `kept` live bookings as they were: the notice says so.
+fn saved_keeping(to: &str, kept: usize) -> Response {
+    if kept == 0 {
+        return saved(to);
+    }
+    Redirect::to(&format!("{to}?saved=1&kept={kept}")).into_response()
+}
+
 #[derive(Deserialize)]
 struct SavedQuery {
     saved: Option<String>,
+    kept: Option<usize>,
 }
 
 impl SavedQuery {
     fn notice(&self, t: Tr) -> Option<String> {
-        self.saved.as_ref().map(|_| t.get("admin.saved"))
+        self.saved.as_ref().map(|_| match self.kept {
+            Some(n) if n > 0 => format!(
+                "{} {}",
+                t.get("admin.saved"),
+                t.get("booking.admin.kept").replace("{n}", &n.to_string())
+            ),
+            _ => t.get("admin.saved"),
+        })
+    }
+}
+
+/// The bookings ids a confirmation carries.
+fn seen(form: &HashMap<String, String>) -> BTreeSet<i32> {
+    parse_ids(field(form, "ack"))
+}
+
+/// One booking in a warning, in the office's local time.
+struct AffectedView {
+    /// The staff's page of that day's bookings, where they are moved or cancelled.
+    day_href: String,
+    day: String,
+    time: String,
+    name: String,
+    code: String,
+    specialist: String,
+    status: String,
+}
+
+/// Live bookings a change would leave behind, shown above the form it concerns, whose
+/// "save anyway" sends their ids back.
+struct Warning {
+    /// Which form: `office`, `closure`, `office_active`, `details`, `week`, `exception`,
+    /// `specialist_active`.
+    form: &'static str,
+    intro: String,
+    ack: String,
+    rows: Vec<AffectedView>,
+}
+
+fn warning(t: Tr, form: &'static str, intro_key: &str, list: &[AffectedBookingRecord]) -> Warning {
+    let ids: Vec<i32> = list.iter().map(|b| b.id).collect();
+    Warning {
+        form,
+        intro: t.get(intro_key),
+        ack: format_ids(&ids),
+        rows: list
+            .iter()
+            .map(|b| {
+                let s = b.starts_at.with_timezone(&b.timezone);
+                let e = b.ends_at.with_timezone(&b.timezone);
+                AffectedView {
+                    day_href: format!(
+                        "/booking/staff?office={}&date={}",
+                        b.office_id,
+                        s.format("%Y-%m-%d")
+                    ),
+                    day: s.format("%Y-%m-%d").to_string(),
+                    time: format!("{}–{}", s.format("%H:%M"), e.format("%H:%M")),
+                    name: b.name.clone(),
+                    code: b.code.clone(),
+                    specialist: b.specialist_name.clone(),
+                    status: t.pick(&b.status.label()).to_string(),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -137,7 +218,8 @@ struct OfficeRow {
     name: String,
     kind: String,
     timezone: String,
-    slot_minutes: u16,
+    slot_minutes: i32,
+    active: bool,
 }
 
 #[derive(Template)]
@@ -159,15 +241,16 @@ async fn list(
 ) -> AppResult<Response> {
     let can_edit = can_edit(&staff)?;
     let t = Tr(ctx.lang);
-    let offices = store::booking::list_offices(&state.db)
+    let offices = store::offices::list_all(&state.db)
         .await?
         .into_iter()
         .map(|o| OfficeRow {
             id: o.id,
             name: t.pick(&o.name).to_string(),
             kind: kind_label(t, o.kind),
-            timezone: o.timezone.name().to_string(),
+            timezone: o.timezone,
             slot_minutes: o.slot_minutes,
+            active: o.active,
             code: o.code,
         })
         .collect();
@@ -291,6 +374,7 @@ struct OfficePage {
     can_edit: bool,
     /// `None` for a new office.
     id: Option<i32>,
+    active: bool,
     form: OfficeForm,
     /// (code, label)
     kinds: Vec<(&'static str, String)>,
@@ -301,9 +385,15 @@ struct OfficePage {
     notice: Option<String>,
     errors: Vec<String>,
     closure_errors: Vec<String>,
+    active_errors: Vec<String>,
+    warning: Option<Warning>,
 }
 
 impl OfficePage {
+    fn warned(&self, form: &str) -> bool {
+        self.warning.as_ref().is_some_and(|w| w.form == form)
+    }
+
     fn action(&self) -> String {
         match self.id {
             Some(id) => format!("/admin/offices/{id}"),
@@ -323,6 +413,7 @@ fn office_page(
         chrome: Chrome::new(ctx, Some(staff)),
         can_edit,
         id: None,
+        active: true,
         form,
         kinds: [OfficeKind::Office, OfficeKind::ContactCenter]
             .into_iter()
@@ -334,6 +425,8 @@ fn office_page(
         notice: None,
         errors: Vec::new(),
         closure_errors: Vec::new(),
+        active_errors: Vec::new(),
+        warning: None,
     }
 }
 
@@ -351,6 +444,7 @@ async fn stored_office_page(
         .ok_or_else(AppError::not_found)?;
     let mut page = office_page(ctx, staff, can_edit, OfficeForm::of(&o));
     page.id = Some(o.id);
+    page.active = o.active;
     page.closures = o
         .closures
         .iter()
@@ -430,13 +524,24 @@ async fn save_office(
 ) -> AppResult<Response> {
     check_csrf(&ctx, field(&form, "csrf"))?;
     let result = match validate_office(&office_input(&form)) {
-        Ok(change) => store::offices::update_office(&state.db, id, &change).await,
+        Ok(change) => store::offices::update_office(&state.db, id, &change, &seen(&form)).await,
         Err(fields) => Err(invalid(fields)),
     };
     match result {
-        Ok(()) => {
+        Ok(Outcome::Saved { kept }) => {
             state.caches.offices.invalidate();
-            Ok(saved(&format!("/admin/offices/{id}")))
+            Ok(saved_keeping(&format!("/admin/offices/{id}"), kept))
+        }
+        Ok(Outcome::Confirm(list)) => {
+            let mut page = stored_office_page(&state, &ctx, &staff, true, id).await?;
+            page.form = OfficeForm::sent(&form);
+            page.warning = Some(warning(
+                Tr(ctx.lang),
+                "office",
+                "booking.admin.warn_hours",
+                &list,
+            ));
+            Ok(with_status(render(&page)?, StatusCode::CONFLICT))
         }
         Err(e) => {
             let (status, errors) = refusal(e, ctx.lang)?;
@@ -462,13 +567,24 @@ async fn add_closure(
         field(&form, "reason_en"),
     );
     let result = match validate_closure(day, reason, reason_en) {
-        Ok(c) => store::offices::add_closure(&state.db, id, &c).await,
+        Ok(c) => store::offices::add_closure(&state.db, id, &c, &seen(&form)).await,
         Err(fields) => Err(invalid(fields)),
     };
     match result {
-        Ok(()) => {
+        Ok(Outcome::Saved { kept }) => {
             state.caches.offices.invalidate();
-            Ok(saved(&format!("/admin/offices/{id}")))
+            Ok(saved_keeping(&format!("/admin/offices/{id}"), kept))
+        }
+        Ok(Outcome::Confirm(list)) => {
+            let mut page = stored_office_page(&state, &ctx, &staff, true, id).await?;
+            page.closure = (day.into(), reason.into(), reason_en.into());
+            page.warning = Some(warning(
+                Tr(ctx.lang),
+                "closure",
+                "booking.admin.warn_closure",
+                &list,
+            ));
+            Ok(with_status(render(&page)?, StatusCode::CONFLICT))
         }
         Err(e) => {
             let (status, errors) = refusal(e, ctx.lang)?;
@@ -491,6 +607,40 @@ async fn remove_closure(
     store::offices::remove_closure(&state.db, id, closure).await?;
     state.caches.offices.invalidate();
     Ok(saved(&format!("/admin/offices/{id}")))
+}
+
+/// Retires an office (`active=0`) or brings it back (`active=1`).
+async fn set_office_active(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(staff): Admin,
+    Path(id): Path<i32>,
+    axum::Form(form): Form,
+) -> AppResult<Response> {
+    check_csrf(&ctx, field(&form, "csrf"))?;
+    let active = field(&form, "active") == "1";
+    match store::offices::set_office_active(&state.db, id, active, &seen(&form)).await {
+        Ok(Outcome::Saved { kept }) => {
+            state.caches.offices.invalidate();
+            Ok(saved_keeping(&format!("/admin/offices/{id}"), kept))
+        }
+        Ok(Outcome::Confirm(list)) => {
+            let mut page = stored_office_page(&state, &ctx, &staff, true, id).await?;
+            page.warning = Some(warning(
+                Tr(ctx.lang),
+                "office_active",
+                "booking.admin.warn_retire_office",
+                &list,
+            ));
+            Ok(with_status(render(&page)?, StatusCode::CONFLICT))
+        }
+        Err(e) => {
+            let (status, errors) = refusal(e, ctx.lang)?;
+            let mut page = stored_office_page(&state, &ctx, &staff, true, id).await?;
+            page.active_errors = errors;
+            Ok(with_status(render(&page)?, status))
+        }
+    }
 }
 
 // ---- a specialist --------------------------------------------------------------------------
@@ -534,9 +684,15 @@ struct SpecialistPage {
     errors: Vec<String>,
     week_errors: Vec<String>,
     exception_errors: Vec<String>,
+    active_errors: Vec<String>,
+    warning: Option<Warning>,
 }
 
 impl SpecialistPage {
+    fn warned(&self, form: &str) -> bool {
+        self.warning.as_ref().is_some_and(|w| w.form == form)
+    }
+
     fn base(&self) -> String {
         match self.id {
             Some(id) => format!("/admin/offices/{}/specialists/{id}", self.office_id),
@@ -657,6 +813,8 @@ async fn specialist_page(
         errors: Vec::new(),
         week_errors: Vec::new(),
         exception_errors: Vec::new(),
+        active_errors: Vec::new(),
+        warning: None,
     })
 }
 
@@ -740,20 +898,34 @@ async fn save_specialist(
 ) -> AppResult<Response> {
     check_csrf(&ctx, field(&form, "csrf"))?;
     let result = match validate_specialist(&specialist_input(&form)) {
-        Ok(c) => store::offices::update_specialist(&state.db, office_id, id, &c).await,
+        Ok(c) => {
+            store::offices::update_specialist(&state.db, office_id, id, &c, &seen(&form)).await
+        }
         Err(fields) => Err(invalid(fields)),
     };
     let back = format!("/admin/offices/{office_id}/specialists/{id}");
-    match result {
-        Ok(()) => Ok(saved(&back)),
+    let mut page = match result {
+        Ok(Outcome::Saved { kept }) => return Ok(saved_keeping(&back, kept)),
+        Ok(Outcome::Confirm(list)) => {
+            let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
+            page.warning = Some(warning(
+                Tr(ctx.lang),
+                "details",
+                "booking.admin.warn_skills",
+                &list,
+            ));
+            page
+        }
         Err(e) => {
             let (status, errors) = refusal(e, ctx.lang)?;
             let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
             keep_details(&mut page, &form);
             page.errors = errors;
-            Ok(with_status(render(&page)?, status))
+            return Ok(with_status(render(&page)?, status));
         }
-    }
+    };
+    keep_details(&mut page, &form);
+    Ok(with_status(render(&page)?, StatusCode::CONFLICT))
 }
 
 async fn save_week(
@@ -774,31 +946,42 @@ async fn save_week(
         };
     }
     let result = match validate_week(&days) {
-        Ok(week) => store::offices::save_week(&state.db, office_id, id, &week).await,
+        Ok(week) => store::offices::save_week(&state.db, office_id, id, &week, &seen(&form)).await,
         Err(fields) => Err(invalid(fields)),
     };
-    match result {
-        Ok(()) => Ok(saved(&format!(
-            "/admin/offices/{office_id}/specialists/{id}"
-        ))),
+    let back = format!("/admin/offices/{office_id}/specialists/{id}");
+    let (status, errors, warned) = match result {
+        Ok(Outcome::Saved { kept }) => return Ok(saved_keeping(&back, kept)),
+        Ok(Outcome::Confirm(list)) => (
+            StatusCode::CONFLICT,
+            Vec::new(),
+            Some(warning(
+                Tr(ctx.lang),
+                "week",
+                "booking.admin.warn_week",
+                &list,
+            )),
+        ),
         Err(e) => {
             let (status, errors) = refusal(e, ctx.lang)?;
-            let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
-            page.week = days
-                .iter()
-                .enumerate()
-                .map(|(d, i)| DayView {
-                    weekday: d,
-                    starts: i.starts.into(),
-                    ends: i.ends.into(),
-                    breaks: i.breaks.into(),
-                    walk_in: i.walk_in.into(),
-                })
-                .collect();
-            page.week_errors = errors;
-            Ok(with_status(render(&page)?, status))
+            (status, errors, None)
         }
-    }
+    };
+    let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
+    page.warning = warned;
+    page.week = days
+        .iter()
+        .enumerate()
+        .map(|(d, i)| DayView {
+            weekday: d,
+            starts: i.starts.into(),
+            ends: i.ends.into(),
+            breaks: i.breaks.into(),
+            walk_in: i.walk_in.into(),
+        })
+        .collect();
+    page.week_errors = errors;
+    Ok(with_status(render(&page)?, status))
 }
 
 async fn add_exception(
@@ -817,29 +1000,38 @@ async fn add_exception(
         ends: field(&form, "ends"),
     };
     let result = match validate_exception(&input) {
-        Ok(c) => store::offices::add_exception(&state.db, office_id, id, &c)
-            .await
-            .map(|_| ()),
+        Ok(c) => store::offices::add_exception(&state.db, office_id, id, &c, &seen(&form)).await,
         Err(fields) => Err(invalid(fields)),
     };
-    match result {
-        Ok(()) => Ok(saved(&format!(
-            "/admin/offices/{office_id}/specialists/{id}"
-        ))),
+    let back = format!("/admin/offices/{office_id}/specialists/{id}");
+    let (status, errors, warned) = match result {
+        Ok(Outcome::Saved { kept }) => return Ok(saved_keeping(&back, kept)),
+        Ok(Outcome::Confirm(list)) => (
+            StatusCode::CONFLICT,
+            Vec::new(),
+            Some(warning(
+                Tr(ctx.lang),
+                "exception",
+                "booking.admin.warn_exception",
+                &list,
+            )),
+        ),
         Err(e) => {
             let (status, errors) = refusal(e, ctx.lang)?;
-            let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
-            page.exception = [
-                input.from.into(),
-                input.to.into(),
-                input.kind.into(),
-                input.starts.into(),
-                input.ends.into(),
-            ];
-            page.exception_errors = errors;
-            Ok(with_status(render(&page)?, status))
+            (status, errors, None)
         }
-    }
+    };
+    let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
+    page.warning = warned;
+    page.exception = [
+        input.from.into(),
+        input.to.into(),
+        input.kind.into(),
+        input.starts.into(),
+        input.ends.into(),
+    ];
+    page.exception_errors = errors;
+    Ok(with_status(render(&page)?, status))
 }
 
 async fn remove_exception(
@@ -854,4 +1046,38 @@ async fn remove_exception(
     Ok(saved(&format!(
         "/admin/offices/{office_id}/specialists/{id}"
     )))
+}
+
+/// Retires a specialist (`active=0`) or brings them back (`active=1`).
+async fn set_specialist_active(
+    State(state): State<AppState>,
+    ctx: RequestContext,
+    Admin(staff): Admin,
+    Path((office_id, id)): Path<(i32, i32)>,
+    axum::Form(form): Form,
+) -> AppResult<Response> {
+    check_csrf(&ctx, field(&form, "csrf"))?;
+    let active = field(&form, "active") == "1";
+    let result =
+        store::offices::set_specialist_active(&state.db, office_id, id, active, &seen(&form)).await;
+    let back = format!("/admin/offices/{office_id}/specialists/{id}");
+    let mut page = specialist_page(&state, &ctx, &staff, true, office_id, Some(id)).await?;
+    let status = match result {
+        Ok(Outcome::Saved { kept }) => return Ok(saved_keeping(&back, kept)),
+        Ok(Outcome::Confirm(list)) => {
+            page.warning = Some(warning(
+                Tr(ctx.lang),
+                "specialist_active",
+                "booking.admin.warn_retire_specialist",
+                &list,
+            ));
+            StatusCode::CONFLICT
+        }
+        Err(e) => {
+            let (status, errors) = refusal(e, ctx.lang)?;
+            page.active_errors = errors;
+            status
+        }
+    };
+    Ok(with_status(render(&page)?, status))
 }
