@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, Set, SqlErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait, TryInsertResult,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait, TryInsertResult,
 };
 
 use super::catalog::ServiceRecord;
@@ -241,6 +241,22 @@ async fn load_plans(
     to: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(OfficePlan, Vec<SpecialistPlan>), DbErr> {
+    let (start, _) = local_day_bounds(office.timezone, from);
+    let (_, end) = local_day_bounds(office.timezone, to);
+    load_plans_busy_in(db, office, specialist_ids, from, to, now, (start, end)).await
+}
+
+/// The same, with busy time read only where it overlaps `busy_in`: a booking needs its own
+/// minutes, not the whole day's bookings (which grew with every booking of a busy day).
+async fn load_plans_busy_in(
+    db: &impl ConnectionTrait,
+    office: &BookingOfficeRecord,
+    specialist_ids: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+    busy_in: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(OfficePlan, Vec<SpecialistPlan>), DbErr> {
     let mut hours: [Option<LocalWindow>; 7] = [None; 7];
     for h in office_hours::Entity::find()
         .filter(office_hours::Column::OfficeId.eq(office.id))
@@ -346,20 +362,22 @@ async fn load_plans(
             window,
         });
     }
-    // Busy time: bookings that still hold their claims. A day's local span is at most 26 h
-    // from its UTC midnight, so a margin of two days on each side covers every zone.
-    let range_start = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::days(2);
-    let range_end = to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(3);
-    for b in booking::Entity::find()
+    // Busy time: bookings that still hold their claims, three columns each.
+    let busy: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::SpecialistId)
+        .column(booking::Column::StartsAt)
+        .column(booking::Column::EndsAt)
         .filter(booking::Column::SpecialistId.is_in(ids))
-        .filter(booking::Column::StartsAt.lt(range_end))
-        .filter(booking::Column::EndsAt.gt(range_start))
+        .filter(booking::Column::StartsAt.lt(busy_in.1))
+        .filter(booking::Column::EndsAt.gt(busy_in.0))
         .filter(holding_claims(now))
+        .into_tuple()
         .all(db)
-        .await?
-    {
-        if let Some(s) = specs.get_mut(&b.specialist_id) {
-            s.busy.push((minute_of(b.starts_at), minute_of(b.ends_at)));
+        .await?;
+    for (spec, starts, ends) in busy {
+        if let Some(s) = specs.get_mut(&spec) {
+            s.busy.push((minute_of(starts), minute_of(ends)));
         }
     }
     let mut list: Vec<SpecialistPlan> = specs.into_values().collect();
@@ -731,17 +749,20 @@ async fn order_candidates(
     day_start: DateTime<Utc>,
     day_end: DateTime<Utc>,
 ) -> Result<Vec<i32>, DbErr> {
-    let mut load: HashMap<i32, usize> = HashMap::new();
-    for b in booking::Entity::find()
+    let load: HashMap<i32, i64> = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::SpecialistId)
+        .column_as(booking::Column::Id.count(), "n")
         .filter(booking::Column::SpecialistId.is_in(free.to_vec()))
         .filter(booking::Column::StartsAt.gte(day_start))
         .filter(booking::Column::StartsAt.lt(day_end))
         .filter(booking::Column::Status.is_in([Status::Pending.code(), Status::Confirmed.code()]))
+        .group_by(booking::Column::SpecialistId)
+        .into_tuple::<(i32, i64)>()
         .all(db)
         .await?
-    {
-        *load.entry(b.specialist_id).or_default() += 1;
-    }
+        .into_iter()
+        .collect();
     let mut out = free.to_vec();
     out.sort_by_key(|id| (load.get(id).copied().unwrap_or(0), *id));
     Ok(out)
@@ -940,7 +961,9 @@ async fn plan_booking(
     let specialists = skilled_specialists(db, office.id, service.id, new.specialist_id).await?;
     let ids: Vec<i32> = specialists.iter().map(|s| s.id).collect();
     let day = new.start.with_timezone(&office.timezone).date_naive();
-    let (plan, mut specs) = load_plans(db, &office, &ids, day, day, now).await?;
+    let end = new.start + Duration::minutes(i64::from(length));
+    let (plan, mut specs) =
+        load_plans_busy_in(db, &office, &ids, day, day, now, (new.start, end)).await?;
     // Is the time on the schedule at all (ignoring other bookings)?
     let busy: Vec<Vec<(i64, i64)>> = specs
         .iter_mut()
@@ -981,7 +1004,7 @@ async fn plan_booking(
         .filter_map(|id| by_id.remove(&id))
         .collect();
     Ok(Planned {
-        end: new.start + Duration::minutes(i64::from(length)),
+        end,
         office,
         service,
         ids,
