@@ -737,7 +737,7 @@ async fn go_to_case(
     let id = match existing {
         Some(id) => id,
         None => {
-            store::open_case(
+            let opened = store::open_case(
                 &state.db,
                 procedure::bundled(),
                 &staff.user,
@@ -749,8 +749,13 @@ async fn go_to_case(
                     notes: "",
                 },
             )
-            .await?
-            .id
+            .await;
+            match opened {
+                Ok(c) => c.id,
+                // why: the ticket's booking (or a second click) already has its case: go there.
+                Err(AppError::CaseExists { case, .. }) => case,
+                Err(e) => return Err(e),
+            }
         }
     };
     Ok(see_other(format!("/cases/{id}")))
