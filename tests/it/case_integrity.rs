@@ -638,3 +638,85 @@ async fn twenty_certificates_at_once_get_twenty_numbers(backend: Backend) {
     );
     app.finish().await;
 }
+
+/// The operations' request body is documented kind by kind: every kind, its fixed `kind`, and
+/// its params' schema (the one `parse_operation` reads), so a client knows what to send.
+#[tokio::test]
+async fn the_operations_body_is_documented_kind_by_kind() {
+    use cherga::domain::procedure::OperationKind;
+    use cherga::web::api::case::{params_schema, parse_operation};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let doc = app.get("/api/openapi.json").await.json();
+    let schemas = &doc["components"]["schemas"];
+    let body = &doc["paths"]["/api/v1/cases/{id}/operations"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    assert_eq!(
+        body["$ref"], "#/components/schemas/OperationRequest",
+        "{body}"
+    );
+    let request = &schemas["OperationRequest"];
+    let one_of = request["oneOf"].as_array().expect("oneOf");
+    assert_eq!(one_of.len(), OperationKind::ALL.len(), "{request}");
+    assert_eq!(
+        request["discriminator"]["propertyName"], "kind",
+        "{request}"
+    );
+    let mapping = request["discriminator"]["mapping"].as_object().unwrap();
+    for k in OperationKind::ALL {
+        let code = k.code();
+        let target = mapping[code].as_str().expect(code);
+        assert!(
+            one_of.iter().any(|r| r["$ref"] == target),
+            "{code} is one of the bodies"
+        );
+        let name = target.trim_start_matches("#/components/schemas/");
+        let schema = &schemas[name];
+        assert_eq!(
+            schema["properties"]["kind"]["enum"],
+            json!([code]),
+            "{schema}"
+        );
+        let params = &schema["properties"]["params"];
+        match params_schema(k) {
+            Some(p) => {
+                assert_eq!(
+                    params["$ref"],
+                    format!("#/components/schemas/{p}"),
+                    "{code}"
+                );
+                let props = schemas[p]["properties"].as_object().expect(p);
+                assert!(!props.is_empty(), "{p}");
+                assert!(
+                    schema["required"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&json!("params")),
+                    "{code}"
+                );
+                // The documented schema is the one the parser reads: without the fields it
+                // requires, the params are refused.
+                if schemas[p]["required"]
+                    .as_array()
+                    .is_some_and(|r| !r.is_empty())
+                {
+                    assert!(parse_operation(code, json!({})).is_err(), "{code}");
+                }
+            }
+            None => {
+                assert!(params.get("$ref").is_none(), "{code}: {params}");
+                assert!(parse_operation(code, json!({})).is_ok(), "{code}");
+            }
+        }
+    }
+    let absence = &schemas["TemporaryAbsenceParams"]["properties"];
+    for field in ["rule_set", "application_date", "absence", "absent_persons"] {
+        assert!(absence.get(field).is_some(), "{field}: {absence}");
+    }
+    assert!(
+        schemas["HeatAllocationParams"]["properties"]
+            .get("heat_gcal")
+            .is_some()
+    );
+    assert!(schemas["ErrorDto"]["properties"].get("case").is_some());
+    app.finish().await;
+}

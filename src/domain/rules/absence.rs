@@ -595,7 +595,7 @@ mod tests {
         let r = calculate_credited(
             rs.get("ua-zaporizhzhia-2023").unwrap(),
             &i,
-            &[earlier.clone()],
+            std::slice::from_ref(&earlier),
         )
         .unwrap();
         assert!(r.eligible, "{:?}", r.reasons);
