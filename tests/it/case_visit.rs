@@ -978,6 +978,7 @@ async fn one_booking_has_one_case_even_at_once(backend: Backend) {
     for (path, field, value) in [
         ("/cases/from-ticket", "ticket", t["id"].to_string()),
         ("/cases/from-booking", "booking", booking.to_string()),
+        ("/cases/", "booking", booking.to_string()),
     ] {
         let r = app
             .form(
