@@ -331,6 +331,71 @@ pub async fn post_entry(txn: &impl ConnectionTrait, entry: NewEntry) -> AppResul
     }
 }
 
+/// The accounts an operation may write to, besides the case's own: the account a found payment
+/// is booked on (`attach_payment`) and every premises of the building (`heat_allocation`). Read
+/// before the transaction, so that all of them are locked first and in one order.
+async fn accounts_touched(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    op: &Operation,
+) -> AppResult<BTreeSet<i32>> {
+    let mut ids = BTreeSet::from([account_id]);
+    match op {
+        Operation::AttachPayment { payment_id } => {
+            if let Some(p) = ledger_entry::Entity::find_by_id(*payment_id)
+                .one(db)
+                .await?
+            {
+                ids.insert(p.account_id);
+            }
+        }
+        Operation::HeatAllocation { .. } => {
+            let building = account::Entity::find_by_id(account_id)
+                .one(db)
+                .await?
+                .and_then(|a| a.building_id);
+            if let Some(b) = building {
+                ids.extend(building_accounts(db, b).await?);
+            }
+        }
+        _ => {}
+    }
+    Ok(ids)
+}
+
+async fn building_accounts(db: &impl ConnectionTrait, building_id: i32) -> AppResult<Vec<i32>> {
+    Ok(account::Entity::find()
+        .select_only()
+        .column(account::Column::Id)
+        .filter(account::Column::BuildingId.eq(building_id))
+        .order_by_asc(account::Column::Id)
+        .into_tuple::<i32>()
+        .all(db)
+        .await?)
+}
+
+/// Locks every account of `ids` as [`lock_account`] does, in ascending order, so that two
+/// operations that touch the same accounts wait for each other instead of deadlocking.
+async fn lock_accounts(txn: &impl ConnectionTrait, ids: &BTreeSet<i32>) -> AppResult<()> {
+    for id in ids {
+        lock_account(txn, *id).await?;
+    }
+    Ok(())
+}
+
+/// An account the operation would write to but did not lock (it changed between the reading
+/// and the locking): refused, nothing is written, and a retry locks it.
+fn not_locked(ctx: &OpContext<'_>, account_id: i32) -> AppResult<()> {
+    if ctx.locked.contains(&account_id) {
+        Ok(())
+    } else {
+        Err(conflict(
+            "Рахунки, яких стосується операція, щойно змінилися; повторіть операцію.",
+            "The accounts this operation affects have just changed; please repeat the operation.",
+        ))
+    }
+}
+
 /// Serializes operations on one account: the UPDATE takes the account's row lock on PostgreSQL
 /// (held to commit) and the write lock on SQLite, and it is the transaction's first statement.
 async fn lock_account(txn: &impl ConnectionTrait, account_id: i32) -> AppResult<()> {
@@ -1165,9 +1230,26 @@ pub async fn open_case(
     let c = match inserted {
         Ok(c) => c,
         Err(e) if is_unique_violation(&e) => {
+            // why: another request opened the case of this ticket or booking between the check
+            // and the insert; the unique index let only one in, and the answer names it.
+            drop(txn);
+            if let Some(t) = &source.ticket
+                && let Some(existing) = find_case_of_ticket(db, t.id).await?
+            {
+                return Err(visit::already_opened(
+                    existing,
+                    &format!("талона №{}", t.id),
+                    &format!("ticket #{}", t.id),
+                ));
+            }
+            if let Some(b) = &source.booking
+                && let Some(existing) = find_case_of_booking(db, b.id).await?
+            {
+                return Err(visit::booking_taken(existing, b.id));
+            }
             return Err(conflict(
-                "Справу цього талона вже відкрито.",
-                "A case was already opened for this ticket.",
+                "Справу цього талона або запису вже відкрито.",
+                "A case was already opened for this ticket or booking.",
             ));
         }
         Err(e) => return Err(e.into()),
@@ -1340,6 +1422,8 @@ pub async fn close_case(
 struct OpContext<'a> {
     case: &'a visit_case::Model,
     account: account::Model,
+    /// Every account the transaction locked (ascending): an operation writes to no other.
+    locked: &'a BTreeSet<i32>,
     rules: &'a RuleSetRegistry,
     staff: &'a StaffUser,
     today: NaiveDate,
@@ -1400,8 +1484,9 @@ pub async fn perform_seen(
         return Err(visit::no_account());
     };
     let scope = format!("case-op:{}", staff.id);
+    let fingerprint = request_fingerprint(case_id, &op, documents);
     if let Some(key) = idempotency_key
-        && let Some(stored) = stored_result(db, &scope, key).await?
+        && let Some(stored) = stored_result(db, &scope, key, Some(&fingerprint)).await?
     {
         return Ok(stored);
     }
@@ -1427,10 +1512,11 @@ pub async fn perform_seen(
         ));
     }
     let tz = office_timezone(db, case.office_id).await;
+    let touched = accounts_touched(db, account_id, &op).await?;
     let txn = db.begin().await?;
-    lock_account(&txn, account_id).await?;
+    lock_accounts(&txn, &touched).await?;
     if let Some(key) = idempotency_key
-        && let Some(stored) = stored_result(&txn, &scope, key).await?
+        && let Some(stored) = stored_result(&txn, &scope, key, Some(&fingerprint)).await?
     {
         return Ok(stored);
     }
@@ -1459,6 +1545,7 @@ pub async fn perform_seen(
     let ctx = OpContext {
         case: &current,
         account,
+        locked: &touched,
         rules,
         staff,
         today: today_in(tz),
@@ -1488,6 +1575,7 @@ pub async fn perform_seen(
             key: Set(key.to_string()),
             status: Set(201),
             body: Set(body),
+            fingerprint: Set(Some(fingerprint.clone())),
             created_at: Set(super::now()),
             ..Default::default()
         }
@@ -1498,7 +1586,7 @@ pub async fn perform_seen(
                 // why: the same key won a race in another transaction; ours rolls back and the
                 // first result is returned.
                 drop(txn);
-                return stored_result(db, &scope, key)
+                return stored_result(db, &scope, key, Some(&fingerprint))
                     .await?
                     .ok_or_else(|| AppError::internal("idempotency key vanished"));
             }
@@ -1509,10 +1597,27 @@ pub async fn perform_seen(
     Ok(record)
 }
 
+/// What makes two requests under one idempotency key the same request: the case, the parsed
+/// operation with its parameters, and the documents ticked with it.
+///
+/// why: the parsed operation, not the raw body, so that key order, spacing or `"1.5"` against
+/// `1.5` do not make a replay look like another request; its `Debug` form prints every field.
+fn request_fingerprint(case_id: i32, op: &Operation, documents: &[String]) -> String {
+    use sha2::Digest;
+    let docs: BTreeSet<&str> = documents.iter().map(String::as_str).collect();
+    let docs: Vec<&str> = docs.into_iter().collect();
+    let text = format!("case {case_id}\nop {op:?}\ndocuments {}", docs.join(","));
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The first result stored under the key. Given the request's fingerprint, a key first used for
+/// another request is refused (422) rather than answered with that request's result; without
+/// one (showing a result again after the page's redirect) the result is read as it is.
 async fn stored_result(
     db: &impl ConnectionTrait,
     scope: &str,
     key: &str,
+    fingerprint: Option<&str>,
 ) -> AppResult<Option<OperationRecord>> {
     let Some(row) = idempotency_key::Entity::find()
         .filter(idempotency_key::Column::Scope.eq(scope))
@@ -1522,6 +1627,23 @@ async fn stored_result(
     else {
         return Ok(None);
     };
+    if let (Some(stored), Some(asked)) = (row.fingerprint.as_deref(), fingerprint)
+        && stored != asked
+    {
+        return Err(AppError::Invalid {
+            message: Text::new(
+                "Цей ключ повторного надсилання (Idempotency-Key) вже використано для іншого запиту (іншої справи, операції чи параметрів). Для нового запиту потрібен новий ключ.",
+                "This Idempotency-Key was already used for another request (another case, operation or parameters). A new request needs a new key.",
+            ),
+            fields: vec![crate::error::FieldError::new(
+                "idempotency_key",
+                Text::new(
+                    "Ключ уже використано для іншого запиту.",
+                    "The key was already used for another request.",
+                ),
+            )],
+        });
+    }
     serde_json::from_str(&row.body)
         .map(Some)
         .map_err(AppError::internal)
@@ -1534,6 +1656,74 @@ fn record(kind: OperationKind) -> OperationRecord {
         document: None,
         facts: serde_json::Value::Null,
     }
+}
+
+/// The days each service of the account was already reduced for temporary absence, read from
+/// the absence adjustments' keys (`absence:{from}:{to}:{period}:{service}`) and counted as the
+/// rule set they were posted under counts days.
+async fn credited_absences(
+    txn: &impl ConnectionTrait,
+    rules: &RuleSetRegistry,
+    account_id: i32,
+) -> AppResult<Vec<absence::Credited>> {
+    use crate::domain::rules::rule_set::DayCount;
+    let rows = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::AccountId.eq(account_id))
+        .filter(ledger_entry::Column::Kind.eq("adjustment"))
+        .filter(ledger_entry::Column::UniqueKey.starts_with("absence:"))
+        .order_by_asc(ledger_entry::Column::Id)
+        .all(txn)
+        .await?;
+    let mut out: Vec<absence::Credited> = Vec::new();
+    for r in rows {
+        let Some(key) = r.unique_key.as_deref() else {
+            continue;
+        };
+        let parts: Vec<&str> = key.split(':').collect();
+        let [_, from, to, _, service] = parts.as_slice() else {
+            continue;
+        };
+        let (Ok(from), Ok(to), Some(service)) = (
+            NaiveDate::parse_from_str(from, "%Y-%m-%d"),
+            NaiveDate::parse_from_str(to, "%Y-%m-%d"),
+            Service::parse(service),
+        ) else {
+            continue;
+        };
+        // why: the rule set's day count decides which of the documented days were reduced; the
+        // departure and arrival days of an `exclusive` rule set were not, and stay creditable.
+        // A late earlier application reduced only from its quarter's start, which the key does
+        // not record: its earlier days count as reduced too, erring on the side of never twice.
+        let exclusive = r
+            .rule_set
+            .as_deref()
+            .and_then(|id| rules.get(id).ok())
+            .is_some_and(|rs| rs.absence.day_count == DayCount::Exclusive);
+        let (start, end) = if exclusive {
+            (from.succ_opt().unwrap_or(from), to.pred_opt().unwrap_or(to))
+        } else {
+            (from, to)
+        };
+        let (f, t) = (show_date(from), show_date(to));
+        let case = r
+            .case_id
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into());
+        let source = Text::new(
+            format!("справа №{case}, відсутність {}–{}", f.uk, t.uk),
+            format!("case #{case}, absence {}–{}", f.en, t.en),
+        );
+        let k = absence::Credited {
+            service,
+            from: start,
+            to: end,
+            source,
+        };
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    Ok(out)
 }
 
 /// Records documents as seen on the case, beside those recorded before.
@@ -1638,7 +1828,18 @@ async fn run_operation(
                 absent_persons,
                 charges,
             };
-            let result = absence::calculate(rs, &input).map_err(AppError::invalid_fields)?;
+            // why: an absence overlapping one already recalculated on this account (a longer
+            // or shifted certificate, a repeated application) is the household's absence
+            // continued, not a second one: a specialist credits the days not yet credited and
+            // never a day twice. The new application is still judged on its whole documented
+            // absence (its own period, certificate and deadline), so an extension that would be
+            // too short on its own is not lost; only when every day it would reduce was already
+            // reduced is it refused (409), naming the earlier case. The account's lock, taken
+            // first in the transaction, makes two such requests at once run one after the other,
+            // so the second sees the first's entries.
+            let credited = credited_absences(txn, ctx.rules, acc.id).await?;
+            let result = absence::calculate_credited(rs, &input, &credited)
+                .map_err(AppError::invalid_fields)?;
             if !result.eligible {
                 let uk: Vec<&str> = result.reasons.iter().map(|t| t.uk.as_str()).collect();
                 let en: Vec<&str> = result.reasons.iter().map(|t| t.en.as_str()).collect();
@@ -1646,6 +1847,29 @@ async fn run_operation(
                     format!("Перерахунок неможливий: {}", uk.join(" ")),
                     format!("No recalculation: {}", en.join(" ")),
                 ));
+            }
+            if result.total == Money::ZERO && !credited.is_empty() {
+                let plain = absence::calculate(rs, &input).map_err(AppError::invalid_fields)?;
+                if plain.total > Money::ZERO {
+                    let mut earlier: Vec<&Text> = Vec::new();
+                    for k in credited.iter().filter(|k| k.from <= to && from <= k.to) {
+                        if !earlier.contains(&&k.source) {
+                            earlier.push(&k.source);
+                        }
+                    }
+                    let uk: Vec<&str> = earlier.iter().map(|t| t.uk.as_str()).collect();
+                    let en: Vec<&str> = earlier.iter().map(|t| t.en.as_str()).collect();
+                    return Err(conflict(
+                        format!(
+                            "Усі дні цієї відсутності вже зменшено попереднім перерахунком ({}); повторно їх не зменшують.",
+                            uk.join("; ")
+                        ),
+                        format!(
+                            "Every day of this absence was already reduced by an earlier recalculation ({}); days are not reduced twice.",
+                            en.join("; ")
+                        ),
+                    ));
+                }
             }
             set_documents_seen(txn, ctx.case.id, &documents).await?;
             for line in result.lines.iter().filter(|l| l.amount > Money::ZERO) {
@@ -1773,6 +1997,7 @@ async fn run_operation(
                     "This payment is already on this account.",
                 ));
             }
+            not_locked(ctx, p.account_id)?;
             // why: the payment stays where it was booked; a correction there and a payment here
             // move it, and the unique key on the source account lets it move only once.
             let amount = p.amount_kop;
@@ -2373,6 +2598,9 @@ async fn run_operation(
                 .order_by_asc(account::Column::Id)
                 .all(txn)
                 .await?;
+            for p in &premises {
+                not_locked(ctx, p.id)?;
+            }
             let ids: Vec<i32> = premises.iter().map(|p| p.id).collect();
             let heated: BTreeSet<i32> = account_service::Entity::find()
                 .filter(account_service::Column::AccountId.is_in(ids))
