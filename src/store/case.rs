@@ -667,6 +667,54 @@ async fn next_batch(
     Ok(last.map(|last| AccountRange { after, last }))
 }
 
+/// A batch's active services with their accounts' facts, by account and service id:
+/// (account id, service, basis, registered residents, total and heated area in cm²).
+type ServiceRow = (i32, String, String, i32, i64, i64);
+
+/// The batch's active services joined with their accounts, as one JSON array in one row.
+/// why: the driver hands result rows one at a time from its worker thread, and a batch has five
+/// services an account; one aggregated row per batch instead of thousands is most of the charge
+/// run's speed-up on SQLite (docs/BENCHMARKS.md).
+async fn batch_services(
+    txn: &impl ConnectionTrait,
+    batch: AccountRange,
+) -> AppResult<Vec<ServiceRow>> {
+    let backend = txn.get_database_backend();
+    let (aggregate, params) = match backend {
+        DatabaseBackend::Postgres => (
+            "json_agg(json_build_array(s.account_id, s.service, s.basis, a.registered_residents, \
+             a.total_area_cm2, a.heated_area_cm2) ORDER BY s.account_id, s.id)::text",
+            "$1 AND s.account_id <= $2",
+        ),
+        _ => (
+            "json_group_array(json_array(s.account_id, s.service, s.basis, \
+             a.registered_residents, a.total_area_cm2, a.heated_area_cm2) \
+             ORDER BY s.account_id, s.id)",
+            "? AND s.account_id <= ?",
+        ),
+    };
+    let sql = format!(
+        "SELECT {aggregate} FROM account_service s JOIN account a ON a.id = s.account_id \
+         WHERE s.active AND s.account_id > {params}"
+    );
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [batch.after.into(), batch.last.into()],
+        ))
+        .await?;
+    // PostgreSQL's json_agg of no rows is NULL, SQLite's json_group_array is `[]`.
+    let json: Option<String> = match row {
+        Some(r) => r.try_get_by_index(0)?,
+        None => None,
+    };
+    match json {
+        Some(j) => serde_json::from_str(&j).map_err(AppError::internal),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// The month's charges (and benefit and subsidy credits) of a batch of accounts. The batch's
 /// services with their accounts' facts (one join), meters, readings, benefits and subsidies are
 /// loaded one query each, by the batch's id range, and grouped by account in maps, so each
@@ -677,29 +725,7 @@ async fn batch_entries(
     tariffs: &[Tariff],
     month: YearMonth,
 ) -> AppResult<Vec<NewEntry>> {
-    use account_service::Column as S;
-    let rows: Vec<(i32, String, String, i32, i64, i64)> = account_service::Entity::find()
-        .select_only()
-        .columns([S::AccountId, S::Service, S::Basis])
-        .columns([
-            account::Column::RegisteredResidents,
-            account::Column::TotalAreaCm2,
-            account::Column::HeatedAreaCm2,
-        ])
-        .join(
-            sea_orm::JoinType::InnerJoin,
-            account_service::Entity::belongs_to(account::Entity)
-                .from(S::AccountId)
-                .to(account::Column::Id)
-                .into(),
-        )
-        .filter(batch.covers(S::AccountId))
-        .filter(S::Active.eq(true))
-        .order_by_asc(S::AccountId)
-        .order_by_asc(S::Id)
-        .into_tuple()
-        .all(txn)
-        .await?;
+    let rows = batch_services(txn, batch).await?;
     let mut by_id: HashMap<i32, ChargeAccount> = HashMap::new();
     let mut services: Vec<(i32, String, String)> = Vec::with_capacity(rows.len());
     for (id, service, basis, residents, total_area_cm2, heated_area_cm2) in rows {
