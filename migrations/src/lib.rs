@@ -13,6 +13,7 @@ mod m20261206_000002_schedule_break;
 mod m20261206_000003_ticket_booking;
 mod m20261206_000004_visit_case;
 mod m20261206_100100_case_uniques;
+mod m20261206_100200_ledger_indexes;
 mod m20261206_100300_office_active;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000003_ticket_booking::Migration),
             Box::new(m20261206_000004_visit_case::Migration),
             Box::new(m20261206_100100_case_uniques::Migration),
+            Box::new(m20261206_100200_ledger_indexes::Migration),
             Box::new(m20261206_100300_office_active::Migration),
         ]
     }
