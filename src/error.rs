@@ -38,6 +38,10 @@ pub enum AppError {
     BadRequest(Text),
     #[error("conflict: {}", .0.en)]
     Conflict(Text),
+    /// A case already exists for what the request would open one from (a ticket or a booking):
+    /// 409 `conflict`, with that case's id as `case` in the body so a client can go to it.
+    #[error("conflict: {} (case #{case})", .message.en)]
+    CaseExists { message: Text, case: i32 },
     #[error("unauthorized")]
     Unauthorized,
     #[error("wrong username or password")]
@@ -104,7 +108,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::CaseExists { .. } => StatusCode::CONFLICT,
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -122,7 +126,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Invalid { .. } => "invalid",
             AppError::BadRequest(_) => "bad_request",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::CaseExists { .. } => "conflict",
             AppError::Unauthorized => "unauthorized",
             AppError::BadCredentials => "bad_credentials",
             AppError::Forbidden => "forbidden",
@@ -141,6 +145,7 @@ impl AppError {
             AppError::NotFound(t)
             | AppError::BadRequest(t)
             | AppError::Conflict(t)
+            | AppError::CaseExists { message: t, .. }
             | AppError::TooLarge(t)
             | AppError::Invalid { message: t, .. }
             | AppError::Throttled { message: t, .. } => t.clone(),
@@ -235,6 +240,9 @@ struct ErrorBody<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fields: Vec<FieldBody<'a>>,
+    /// The existing case, for [`AppError::CaseExists`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    case: Option<i32>,
 }
 
 #[derive(Serialize)]
@@ -295,10 +303,15 @@ impl AppError {
             )
                 .into_response();
         }
+        let case = match &self {
+            AppError::CaseExists { case, .. } => Some(*case),
+            _ => None,
+        };
         let body = ErrorBody {
             error: self.code(),
             message,
             fields,
+            case,
         };
         (status, axum::Json(body)).into_response()
     }

@@ -12,6 +12,8 @@ mod m20261206_000001_booking_mail;
 mod m20261206_000002_schedule_break;
 mod m20261206_000003_ticket_booking;
 mod m20261206_000004_visit_case;
+mod m20261206_100100_case_uniques;
+mod m20261206_100200_ledger_indexes;
 mod m20261206_100300_office_active;
 
 pub struct Migrator;
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_schedule_break::Migration),
             Box::new(m20261206_000003_ticket_booking::Migration),
             Box::new(m20261206_000004_visit_case::Migration),
+            Box::new(m20261206_100100_case_uniques::Migration),
+            Box::new(m20261206_100200_ledger_indexes::Migration),
             Box::new(m20261206_100300_office_active::Migration),
         ]
     }

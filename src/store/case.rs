@@ -331,6 +331,71 @@ pub async fn post_entry(txn: &impl ConnectionTrait, entry: NewEntry) -> AppResul
     }
 }
 
+/// The accounts an operation may write to, besides the case's own: the account a found payment
+/// is booked on (`attach_payment`) and every premises of the building (`heat_allocation`). Read
+/// before the transaction, so that all of them are locked first and in one order.
+async fn accounts_touched(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    op: &Operation,
+) -> AppResult<BTreeSet<i32>> {
+    let mut ids = BTreeSet::from([account_id]);
+    match op {
+        Operation::AttachPayment { payment_id } => {
+            if let Some(p) = ledger_entry::Entity::find_by_id(*payment_id)
+                .one(db)
+                .await?
+            {
+                ids.insert(p.account_id);
+            }
+        }
+        Operation::HeatAllocation { .. } => {
+            let building = account::Entity::find_by_id(account_id)
+                .one(db)
+                .await?
+                .and_then(|a| a.building_id);
+            if let Some(b) = building {
+                ids.extend(building_accounts(db, b).await?);
+            }
+        }
+        _ => {}
+    }
+    Ok(ids)
+}
+
+async fn building_accounts(db: &impl ConnectionTrait, building_id: i32) -> AppResult<Vec<i32>> {
+    Ok(account::Entity::find()
+        .select_only()
+        .column(account::Column::Id)
+        .filter(account::Column::BuildingId.eq(building_id))
+        .order_by_asc(account::Column::Id)
+        .into_tuple::<i32>()
+        .all(db)
+        .await?)
+}
+
+/// Locks every account of `ids` as [`lock_account`] does, in ascending order, so that two
+/// operations that touch the same accounts wait for each other instead of deadlocking.
+async fn lock_accounts(txn: &impl ConnectionTrait, ids: &BTreeSet<i32>) -> AppResult<()> {
+    for id in ids {
+        lock_account(txn, *id).await?;
+    }
+    Ok(())
+}
+
+/// An account the operation would write to but did not lock (it changed between the reading
+/// and the locking): refused, nothing is written, and a retry locks it.
+fn not_locked(ctx: &OpContext<'_>, account_id: i32) -> AppResult<()> {
+    if ctx.locked.contains(&account_id) {
+        Ok(())
+    } else {
+        Err(conflict(
+            "Рахунки, яких стосується операція, щойно змінилися; повторіть операцію.",
+            "The accounts this operation affects have just changed; please repeat the operation.",
+        ))
+    }
+}
+
 /// Serializes operations on one account: the UPDATE takes the account's row lock on PostgreSQL
 /// (held to commit) and the write lock on SQLite, and it is the transaction's first statement.
 async fn lock_account(txn: &impl ConnectionTrait, account_id: i32) -> AppResult<()> {
@@ -618,81 +683,130 @@ struct ChargeAccount {
     heated_area_cm2: i64,
 }
 
-impl From<&account::Model> for ChargeAccount {
-    fn from(a: &account::Model) -> Self {
-        ChargeAccount {
-            id: a.id,
-            residents: a.registered_residents,
-            total_area_cm2: a.total_area_cm2,
-            heated_area_cm2: a.heated_area_cm2,
-        }
+/// A batch of the charge run: the accounts with ids in `after < id <= last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AccountRange {
+    after: i32,
+    last: i32,
+}
+
+impl AccountRange {
+    /// `column` (an account id) lies in the batch.
+    fn covers(self, column: impl ColumnTrait) -> sea_orm::Condition {
+        sea_orm::Condition::all()
+            .add(column.gt(self.after))
+            .add(column.lte(self.last))
     }
 }
 
-/// The next `limit` accounts after `after`, by id.
-async fn charge_accounts(
+/// The batch of the next `limit` accounts after `after`, by id (None when there are none left).
+/// why: a batch is a range of ids, so the batch's services, benefits and subsidies are read by
+/// range on their account index instead of an IN list of `limit` bound ids each.
+async fn next_batch(
     txn: &impl ConnectionTrait,
     after: i32,
     limit: u64,
-) -> AppResult<Vec<ChargeAccount>> {
-    Ok(account::Entity::find()
+) -> AppResult<Option<AccountRange>> {
+    let nth: Option<i32> = account::Entity::find()
         .select_only()
-        .columns([
-            account::Column::Id,
-            account::Column::RegisteredResidents,
-            account::Column::TotalAreaCm2,
-            account::Column::HeatedAreaCm2,
-        ])
+        .column(account::Column::Id)
         .filter(account::Column::Id.gt(after))
         .order_by_asc(account::Column::Id)
-        .limit(limit)
-        .into_tuple::<(i32, i32, i64, i64)>()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(
-            |(id, residents, total_area_cm2, heated_area_cm2)| ChargeAccount {
-                id,
-                residents,
-                total_area_cm2,
-                heated_area_cm2,
-            },
-        )
-        .collect())
+        .offset(limit.saturating_sub(1))
+        .limit(1)
+        .into_tuple()
+        .one(txn)
+        .await?;
+    let last = match nth {
+        Some(id) => Some(id),
+        // Fewer than `limit` left: the batch runs to the last account.
+        None => account::Entity::find()
+            .select_only()
+            .column_as(account::Column::Id.max(), "last")
+            .filter(account::Column::Id.gt(after))
+            .into_tuple::<Option<i32>>()
+            .one(txn)
+            .await?
+            .flatten(),
+    };
+    Ok(last.map(|last| AccountRange { after, last }))
+}
+
+/// A batch's active services with their accounts' facts, by account and service id:
+/// (account id, service, basis, registered residents, total and heated area in cm²).
+type ServiceRow = (i32, String, String, i32, i64, i64);
+
+/// The batch's active services joined with their accounts, as one JSON array in one row.
+/// why: the driver hands result rows one at a time from its worker thread, and a batch has five
+/// services an account; one aggregated row per batch instead of thousands is most of the charge
+/// run's speed-up on SQLite (docs/BENCHMARKS.md).
+async fn batch_services(
+    txn: &impl ConnectionTrait,
+    batch: AccountRange,
+) -> AppResult<Vec<ServiceRow>> {
+    let backend = txn.get_database_backend();
+    let (aggregate, params) = match backend {
+        DatabaseBackend::Postgres => (
+            "json_agg(json_build_array(s.account_id, s.service, s.basis, a.registered_residents, \
+             a.total_area_cm2, a.heated_area_cm2) ORDER BY s.account_id, s.id)::text",
+            "$1 AND s.account_id <= $2",
+        ),
+        _ => (
+            "json_group_array(json_array(s.account_id, s.service, s.basis, \
+             a.registered_residents, a.total_area_cm2, a.heated_area_cm2) \
+             ORDER BY s.account_id, s.id)",
+            "? AND s.account_id <= ?",
+        ),
+    };
+    let sql = format!(
+        "SELECT {aggregate} FROM account_service s JOIN account a ON a.id = s.account_id \
+         WHERE s.active AND s.account_id > {params}"
+    );
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [batch.after.into(), batch.last.into()],
+        ))
+        .await?;
+    // PostgreSQL's json_agg of no rows is NULL, SQLite's json_group_array is `[]`.
+    let json: Option<String> = match row {
+        Some(r) => r.try_get_by_index(0)?,
+        None => None,
+    };
+    match json {
+        Some(j) => serde_json::from_str(&j).map_err(AppError::internal),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The month's charges (and benefit and subsidy credits) of a batch of accounts. The batch's
-/// services, meters, readings, benefits and subsidies are loaded one query each and grouped by
-/// account in maps, so each service row is charged without scanning the others.
+/// services with their accounts' facts (one join), meters, readings, benefits and subsidies are
+/// loaded one query each, by the batch's id range, and grouped by account in maps, so each
+/// service row is charged without scanning the others.
 async fn batch_entries(
     txn: &impl ConnectionTrait,
-    accounts: &[ChargeAccount],
+    batch: AccountRange,
     tariffs: &[Tariff],
     month: YearMonth,
 ) -> AppResult<Vec<NewEntry>> {
-    let ids: Vec<i32> = accounts.iter().map(|a| a.id).collect();
-    let services: Vec<(i32, String, String)> = account_service::Entity::find()
-        .select_only()
-        .columns([
-            account_service::Column::AccountId,
-            account_service::Column::Service,
-            account_service::Column::Basis,
-        ])
-        .filter(account_service::Column::AccountId.is_in(ids.clone()))
-        .filter(account_service::Column::Active.eq(true))
-        .order_by_asc(account_service::Column::Id)
-        .into_tuple()
-        .all(txn)
-        .await?;
+    let rows = batch_services(txn, batch).await?;
+    let mut by_id: HashMap<i32, ChargeAccount> = HashMap::new();
+    let mut services: Vec<(i32, String, String)> = Vec::with_capacity(rows.len());
+    for (id, service, basis, residents, total_area_cm2, heated_area_cm2) in rows {
+        by_id.entry(id).or_insert(ChargeAccount {
+            id,
+            residents,
+            total_area_cm2,
+            heated_area_cm2,
+        });
+        services.push((id, service, basis));
+    }
     // Meters and readings only when some service of the batch is metered.
-    let metered: Vec<i32> = services
-        .iter()
-        .filter(|(_, _, b)| b == Basis::PerMeter.code())
-        .map(|(a, _, _)| *a)
-        .collect();
+    let metered = services.iter().any(|(_, _, b)| b == Basis::PerMeter.code());
     let mut meter_of: HashMap<(i32, String), i32> = HashMap::new();
     let mut readings: HashMap<i32, Vec<(NaiveDate, i64)>> = HashMap::new();
-    if !metered.is_empty() {
+    if metered {
         let meters: Vec<(i32, i32, String)> = meter::Entity::find()
             .select_only()
             .columns([
@@ -700,7 +814,7 @@ async fn batch_entries(
                 meter::Column::AccountId,
                 meter::Column::Service,
             ])
-            .filter(meter::Column::AccountId.is_in(metered))
+            .filter(batch.covers(meter::Column::AccountId))
             .order_by_asc(meter::Column::Id)
             .into_tuple()
             .all(txn)
@@ -728,7 +842,7 @@ async fn batch_entries(
     }
     let mut benefits: HashMap<i32, Vec<account_benefit::Model>> = HashMap::new();
     for b in account_benefit::Entity::find()
-        .filter(account_benefit::Column::AccountId.is_in(ids.clone()))
+        .filter(batch.covers(account_benefit::Column::AccountId))
         .order_by_asc(account_benefit::Column::Id)
         .all(txn)
         .await?
@@ -738,11 +852,10 @@ async fn batch_entries(
         }
     }
     let subsidies = account_subsidy::Entity::find()
-        .filter(account_subsidy::Column::AccountId.is_in(ids))
+        .filter(batch.covers(account_subsidy::Column::AccountId))
         .order_by_asc(account_subsidy::Column::Id)
         .all(txn)
         .await?;
-    let by_id: HashMap<i32, &ChargeAccount> = accounts.iter().map(|a| (a.id, a)).collect();
     let mut tariff_of: HashMap<&str, Option<&Tariff>> = HashMap::new();
     let period = month.to_string();
     let mut out = Vec::with_capacity(services.len() + subsidies.len());
@@ -827,7 +940,7 @@ async fn batch_entries(
     }
     for s in subsidies
         .iter()
-        .filter(|s| active_in(s.valid_from, s.valid_to, month) && by_id.contains_key(&s.account_id))
+        .filter(|s| active_in(s.valid_from, s.valid_to, month))
     {
         out.push(NewEntry {
             account_id: s.account_id,
@@ -857,43 +970,31 @@ async fn insert_rows(
     explained: bool,
     now: DateTime<Utc>,
 ) -> AppResult<i64> {
-    use ledger_entry::Column as C;
     if rows.is_empty() {
         return Ok(0);
     }
-    let mut columns = vec![
-        C::AccountId,
-        C::Period,
-        C::Service,
-        C::Kind,
-        C::AmountKop,
-        C::UniqueKey,
-        C::CreatedAt,
-    ];
-    if explained {
-        columns.push(C::Explanation);
-    }
+    let columns = if explained { 8 } else { 7 };
     // why: SQLite binds at most 32 766 parameters a statement; statements of equal size (the rows
     // split evenly, not 1000 + 1000 + 500) let the driver reuse one prepared statement per batch size.
-    let max_rows = 30_000 / columns.len();
+    let max_rows = 30_000 / columns;
     let statements = rows.len().div_ceil(max_rows);
     let size = rows.len().div_ceil(statements);
     let backend = txn.get_database_backend();
+    let now = sea_orm::Value::from(now);
     let mut posted = 0i64;
     let mut it = rows.into_iter().peekable();
     while it.peek().is_some() {
-        let mut q = sea_orm::sea_query::Query::insert();
-        q.into_table(ledger_entry::Entity).columns(columns.clone());
+        // why: the statement is written and its values collected directly (no query tree that
+        // is then rendered and its values copied again): this loop is the charge run's hot path.
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(size * columns);
         for e in it.by_ref().take(size) {
-            let mut values: Vec<sea_orm::sea_query::SimpleExpr> = vec![
-                e.account_id.into(),
-                e.period.into(),
-                e.service.into(),
-                e.kind.into(),
-                e.amount_kop.into(),
-                e.unique_key.into(),
-                now.into(),
-            ];
+            values.push(e.account_id.into());
+            values.push(e.period.into());
+            values.push(e.service.into());
+            values.push(e.kind.into());
+            values.push(e.amount_kop.into());
+            values.push(e.unique_key.into());
+            values.push(now.clone());
             if explained {
                 values.push(
                     e.explanation
@@ -901,17 +1002,50 @@ async fn insert_rows(
                         .into(),
                 );
             }
-            q.values(values).map_err(AppError::internal)?;
         }
-        q.on_conflict(
-            OnConflict::columns([C::AccountId, C::UniqueKey])
-                .do_nothing()
-                .to_owned(),
-        );
-        let n = txn.execute_raw(backend.build(&q)).await?.rows_affected();
+        let sql = insert_entries_sql(backend, values.len() / columns, columns);
+        let n = txn
+            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+            .rows_affected();
         posted += i64::try_from(n).unwrap_or(i64::MAX);
     }
     Ok(posted)
+}
+
+/// `INSERT INTO ledger_entry … VALUES (…), … ON CONFLICT (account_id, unique_key) DO NOTHING` of
+/// `rows` rows of the charge run's `columns` columns, with the backend's placeholders.
+fn insert_entries_sql(backend: DatabaseBackend, rows: usize, columns: usize) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(200 + rows * columns * 6);
+    sql.push_str(
+        "INSERT INTO ledger_entry (account_id, period, service, kind, amount_kop, unique_key, \
+         created_at",
+    );
+    sql.push_str(if columns == 8 {
+        ", explanation) VALUES "
+    } else {
+        ") VALUES "
+    });
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            match backend {
+                DatabaseBackend::Postgres => {
+                    let _ = write!(sql, "${n}");
+                }
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(" ON CONFLICT (account_id, unique_key) DO NOTHING");
+    sql
 }
 
 /// Computes every account's charges for `month`, in batches of `batch` accounts, each batch one
@@ -984,8 +1118,7 @@ pub async fn charge_run(
     let mut posted_now = 0i64;
     loop {
         let txn = db.begin().await?;
-        let accounts = charge_accounts(&txn, last_id, batch).await?;
-        let Some(last) = accounts.last().map(|a| a.id) else {
+        let Some(range) = next_batch(&txn, last_id, batch).await? else {
             charge_run::Entity::update_many()
                 .col_expr(charge_run::Column::Status, Expr::value("done"))
                 .col_expr(charge_run::Column::FinishedAt, Expr::value(super::now()))
@@ -999,7 +1132,8 @@ pub async fn charge_run(
             txn.commit().await?;
             break;
         };
-        let entries = batch_entries(&txn, &accounts, &tariffs, month).await?;
+        let last = range.last;
+        let entries = batch_entries(&txn, range, &tariffs, month).await?;
         let n = insert_entries_once(&txn, entries).await?;
         charge_run::Entity::update_many()
             .col_expr(charge_run::Column::LastAccountId, Expr::value(last))
@@ -1165,9 +1299,26 @@ pub async fn open_case(
     let c = match inserted {
         Ok(c) => c,
         Err(e) if is_unique_violation(&e) => {
+            // why: another request opened the case of this ticket or booking between the check
+            // and the insert; the unique index let only one in, and the answer names it.
+            drop(txn);
+            if let Some(t) = &source.ticket
+                && let Some(existing) = find_case_of_ticket(db, t.id).await?
+            {
+                return Err(visit::already_opened(
+                    existing,
+                    &format!("талона №{}", t.id),
+                    &format!("ticket #{}", t.id),
+                ));
+            }
+            if let Some(b) = &source.booking
+                && let Some(existing) = find_case_of_booking(db, b.id).await?
+            {
+                return Err(visit::booking_taken(existing, b.id));
+            }
             return Err(conflict(
-                "Справу цього талона вже відкрито.",
-                "A case was already opened for this ticket.",
+                "Справу цього талона або запису вже відкрито.",
+                "A case was already opened for this ticket or booking.",
             ));
         }
         Err(e) => return Err(e.into()),
@@ -1340,6 +1491,8 @@ pub async fn close_case(
 struct OpContext<'a> {
     case: &'a visit_case::Model,
     account: account::Model,
+    /// Every account the transaction locked (ascending): an operation writes to no other.
+    locked: &'a BTreeSet<i32>,
     rules: &'a RuleSetRegistry,
     staff: &'a StaffUser,
     today: NaiveDate,
@@ -1400,8 +1553,9 @@ pub async fn perform_seen(
         return Err(visit::no_account());
     };
     let scope = format!("case-op:{}", staff.id);
+    let fingerprint = request_fingerprint(case_id, &op, documents);
     if let Some(key) = idempotency_key
-        && let Some(stored) = stored_result(db, &scope, key).await?
+        && let Some(stored) = stored_result(db, &scope, key, Some(&fingerprint)).await?
     {
         return Ok(stored);
     }
@@ -1427,10 +1581,11 @@ pub async fn perform_seen(
         ));
     }
     let tz = office_timezone(db, case.office_id).await;
+    let touched = accounts_touched(db, account_id, &op).await?;
     let txn = db.begin().await?;
-    lock_account(&txn, account_id).await?;
+    lock_accounts(&txn, &touched).await?;
     if let Some(key) = idempotency_key
-        && let Some(stored) = stored_result(&txn, &scope, key).await?
+        && let Some(stored) = stored_result(&txn, &scope, key, Some(&fingerprint)).await?
     {
         return Ok(stored);
     }
@@ -1459,6 +1614,7 @@ pub async fn perform_seen(
     let ctx = OpContext {
         case: &current,
         account,
+        locked: &touched,
         rules,
         staff,
         today: today_in(tz),
@@ -1488,6 +1644,7 @@ pub async fn perform_seen(
             key: Set(key.to_string()),
             status: Set(201),
             body: Set(body),
+            fingerprint: Set(Some(fingerprint.clone())),
             created_at: Set(super::now()),
             ..Default::default()
         }
@@ -1498,7 +1655,7 @@ pub async fn perform_seen(
                 // why: the same key won a race in another transaction; ours rolls back and the
                 // first result is returned.
                 drop(txn);
-                return stored_result(db, &scope, key)
+                return stored_result(db, &scope, key, Some(&fingerprint))
                     .await?
                     .ok_or_else(|| AppError::internal("idempotency key vanished"));
             }
@@ -1509,10 +1666,27 @@ pub async fn perform_seen(
     Ok(record)
 }
 
+/// What makes two requests under one idempotency key the same request: the case, the parsed
+/// operation with its parameters, and the documents ticked with it.
+///
+/// why: the parsed operation, not the raw body, so that key order, spacing or `"1.5"` against
+/// `1.5` do not make a replay look like another request; its `Debug` form prints every field.
+fn request_fingerprint(case_id: i32, op: &Operation, documents: &[String]) -> String {
+    use sha2::Digest;
+    let docs: BTreeSet<&str> = documents.iter().map(String::as_str).collect();
+    let docs: Vec<&str> = docs.into_iter().collect();
+    let text = format!("case {case_id}\nop {op:?}\ndocuments {}", docs.join(","));
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The first result stored under the key. Given the request's fingerprint, a key first used for
+/// another request is refused (422) rather than answered with that request's result; without
+/// one (showing a result again after the page's redirect) the result is read as it is.
 async fn stored_result(
     db: &impl ConnectionTrait,
     scope: &str,
     key: &str,
+    fingerprint: Option<&str>,
 ) -> AppResult<Option<OperationRecord>> {
     let Some(row) = idempotency_key::Entity::find()
         .filter(idempotency_key::Column::Scope.eq(scope))
@@ -1522,6 +1696,23 @@ async fn stored_result(
     else {
         return Ok(None);
     };
+    if let (Some(stored), Some(asked)) = (row.fingerprint.as_deref(), fingerprint)
+        && stored != asked
+    {
+        return Err(AppError::Invalid {
+            message: Text::new(
+                "Цей ключ повторного надсилання (Idempotency-Key) вже використано для іншого запиту (іншої справи, операції чи параметрів). Для нового запиту потрібен новий ключ.",
+                "This Idempotency-Key was already used for another request (another case, operation or parameters). A new request needs a new key.",
+            ),
+            fields: vec![crate::error::FieldError::new(
+                "idempotency_key",
+                Text::new(
+                    "Ключ уже використано для іншого запиту.",
+                    "The key was already used for another request.",
+                ),
+            )],
+        });
+    }
     serde_json::from_str(&row.body)
         .map(Some)
         .map_err(AppError::internal)
@@ -1534,6 +1725,74 @@ fn record(kind: OperationKind) -> OperationRecord {
         document: None,
         facts: serde_json::Value::Null,
     }
+}
+
+/// The days each service of the account was already reduced for temporary absence, read from
+/// the absence adjustments' keys (`absence:{from}:{to}:{period}:{service}`) and counted as the
+/// rule set they were posted under counts days.
+async fn credited_absences(
+    txn: &impl ConnectionTrait,
+    rules: &RuleSetRegistry,
+    account_id: i32,
+) -> AppResult<Vec<absence::Credited>> {
+    use crate::domain::rules::rule_set::DayCount;
+    let rows = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::AccountId.eq(account_id))
+        .filter(ledger_entry::Column::Kind.eq("adjustment"))
+        .filter(ledger_entry::Column::UniqueKey.starts_with("absence:"))
+        .order_by_asc(ledger_entry::Column::Id)
+        .all(txn)
+        .await?;
+    let mut out: Vec<absence::Credited> = Vec::new();
+    for r in rows {
+        let Some(key) = r.unique_key.as_deref() else {
+            continue;
+        };
+        let parts: Vec<&str> = key.split(':').collect();
+        let [_, from, to, _, service] = parts.as_slice() else {
+            continue;
+        };
+        let (Ok(from), Ok(to), Some(service)) = (
+            NaiveDate::parse_from_str(from, "%Y-%m-%d"),
+            NaiveDate::parse_from_str(to, "%Y-%m-%d"),
+            Service::parse(service),
+        ) else {
+            continue;
+        };
+        // why: the rule set's day count decides which of the documented days were reduced; the
+        // departure and arrival days of an `exclusive` rule set were not, and stay creditable.
+        // A late earlier application reduced only from its quarter's start, which the key does
+        // not record: its earlier days count as reduced too, erring on the side of never twice.
+        let exclusive = r
+            .rule_set
+            .as_deref()
+            .and_then(|id| rules.get(id).ok())
+            .is_some_and(|rs| rs.absence.day_count == DayCount::Exclusive);
+        let (start, end) = if exclusive {
+            (from.succ_opt().unwrap_or(from), to.pred_opt().unwrap_or(to))
+        } else {
+            (from, to)
+        };
+        let (f, t) = (show_date(from), show_date(to));
+        let case = r
+            .case_id
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into());
+        let source = Text::new(
+            format!("справа №{case}, відсутність {}–{}", f.uk, t.uk),
+            format!("case #{case}, absence {}–{}", f.en, t.en),
+        );
+        let k = absence::Credited {
+            service,
+            from: start,
+            to: end,
+            source,
+        };
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    Ok(out)
 }
 
 /// Records documents as seen on the case, beside those recorded before.
@@ -1638,7 +1897,18 @@ async fn run_operation(
                 absent_persons,
                 charges,
             };
-            let result = absence::calculate(rs, &input).map_err(AppError::invalid_fields)?;
+            // why: an absence overlapping one already recalculated on this account (a longer
+            // or shifted certificate, a repeated application) is the household's absence
+            // continued, not a second one: a specialist credits the days not yet credited and
+            // never a day twice. The new application is still judged on its whole documented
+            // absence (its own period, certificate and deadline), so an extension that would be
+            // too short on its own is not lost; only when every day it would reduce was already
+            // reduced is it refused (409), naming the earlier case. The account's lock, taken
+            // first in the transaction, makes two such requests at once run one after the other,
+            // so the second sees the first's entries.
+            let credited = credited_absences(txn, ctx.rules, acc.id).await?;
+            let result = absence::calculate_credited(rs, &input, &credited)
+                .map_err(AppError::invalid_fields)?;
             if !result.eligible {
                 let uk: Vec<&str> = result.reasons.iter().map(|t| t.uk.as_str()).collect();
                 let en: Vec<&str> = result.reasons.iter().map(|t| t.en.as_str()).collect();
@@ -1646,6 +1916,29 @@ async fn run_operation(
                     format!("Перерахунок неможливий: {}", uk.join(" ")),
                     format!("No recalculation: {}", en.join(" ")),
                 ));
+            }
+            if result.total == Money::ZERO && !credited.is_empty() {
+                let plain = absence::calculate(rs, &input).map_err(AppError::invalid_fields)?;
+                if plain.total > Money::ZERO {
+                    let mut earlier: Vec<&Text> = Vec::new();
+                    for k in credited.iter().filter(|k| k.from <= to && from <= k.to) {
+                        if !earlier.contains(&&k.source) {
+                            earlier.push(&k.source);
+                        }
+                    }
+                    let uk: Vec<&str> = earlier.iter().map(|t| t.uk.as_str()).collect();
+                    let en: Vec<&str> = earlier.iter().map(|t| t.en.as_str()).collect();
+                    return Err(conflict(
+                        format!(
+                            "Усі дні цієї відсутності вже зменшено попереднім перерахунком ({}); повторно їх не зменшують.",
+                            uk.join("; ")
+                        ),
+                        format!(
+                            "Every day of this absence was already reduced by an earlier recalculation ({}); days are not reduced twice.",
+                            en.join("; ")
+                        ),
+                    ));
+                }
             }
             set_documents_seen(txn, ctx.case.id, &documents).await?;
             for line in result.lines.iter().filter(|l| l.amount > Money::ZERO) {
@@ -1715,8 +2008,11 @@ async fn run_operation(
             amount,
             payer,
         } => {
-            let mut q =
-                ledger_entry::Entity::find().filter(ledger_entry::Column::Kind.eq("payment"));
+            // why: `paid_on IS NOT NULL` (every payment has its date) lets the search use the
+            // partial index on payment dates, which holds no charges.
+            let mut q = ledger_entry::Entity::find()
+                .filter(ledger_entry::Column::Kind.eq("payment"))
+                .filter(ledger_entry::Column::PaidOn.is_not_null());
             if let Some(f) = from {
                 q = q.filter(ledger_entry::Column::PaidOn.gte(f));
             }
@@ -1773,6 +2069,7 @@ async fn run_operation(
                     "This payment is already on this account.",
                 ));
             }
+            not_locked(ctx, p.account_id)?;
             // why: the payment stays where it was booked; a correction there and a payment here
             // move it, and the unique key on the source account lets it move only once.
             let amount = p.amount_kop;
@@ -2373,6 +2670,9 @@ async fn run_operation(
                 .order_by_asc(account::Column::Id)
                 .all(txn)
                 .await?;
+            for p in &premises {
+                not_locked(ctx, p.id)?;
+            }
             let ids: Vec<i32> = premises.iter().map(|p| p.id).collect();
             let heated: BTreeSet<i32> = account_service::Entity::find()
                 .filter(account_service::Column::AccountId.is_in(ids))
@@ -3944,10 +4244,14 @@ pub async fn load_demo(txn: &impl ConnectionTrait, today: NaiveDate) -> Result<(
         .into_iter()
         .map(to_tariff)
         .collect();
+    // The demo's accounts are all the accounts there are: one batch of every id.
+    let all = AccountRange {
+        after: 0,
+        last: accounts.last().map_or(0, |a| a.id),
+    };
     let mut month = first;
     for i in 0..6 {
-        let charged: Vec<ChargeAccount> = accounts.iter().map(ChargeAccount::from).collect();
-        let entries = batch_entries(txn, &charged, &tariffs, month)
+        let entries = batch_entries(txn, all, &tariffs, month)
             .await
             .map_err(custom)?;
         let mut owed: HashMap<i32, i64> = HashMap::new();

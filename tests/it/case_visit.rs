@@ -27,6 +27,7 @@ on_both_databases!(
     free_text_has_limits,
     a_half_done_charge_run_resumes_and_charges_once,
     the_visit_case_migration_keeps_cases_and_adds_keys,
+    one_booking_has_one_case_even_at_once,
 );
 
 async fn post(app: &TestApp, path: &str, auth: &str, body: Value) -> Reply {
@@ -864,7 +865,14 @@ async fn the_visit_case_migration_keeps_cases_and_adds_keys(backend: Backend) {
     let docs = count(&app, "SELECT COUNT(*) FROM case_document").await;
     assert!(audit >= 3 && docs == 1, "{audit} {docs}");
 
-    migration::Migrator::down(&app.db, Some(1))
+    // Back to before the visit-case migration, whatever came after it.
+    use migration::MigrationName;
+    let all = migration::Migrator::migrations();
+    let since = all
+        .iter()
+        .position(|m| m.name().contains("000004_visit_case"))
+        .expect("the visit-case migration");
+    migration::Migrator::down(&app.db, Some((all.len() - since) as u32))
         .await
         .expect("down");
     migration::Migrator::up(&app.db, None)
@@ -905,5 +913,115 @@ async fn the_visit_case_migration_keeps_cases_and_adds_keys(backend: Backend) {
     exec(&app, &insert("NULL".into())).await;
     exec(&app, &insert("NULL".into())).await;
     assert_eq!(count(&app, "SELECT COUNT(*) FROM visit_case").await, 4);
+    app.finish().await;
+}
+
+async fn one_booking_has_one_case_even_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let d = desk(&app, "spec1").await;
+    let t = issue(&app, &d.service).await;
+    let booking = booking_for(&app, &t, "1000000002").await;
+    let of_booking = format!("SELECT COUNT(*) FROM visit_case WHERE booking_id = {booking}");
+
+    // Two requests at once for one booking: one case, and the other is told which one.
+    let body = json!({"booking": booking});
+    let (a, b) = tokio::join!(
+        post(&app, "/api/v1/cases", &d.auth, body.clone()),
+        post(&app, "/api/v1/cases", &d.auth, body.clone()),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::CREATED, StatusCode::CONFLICT],
+        "{} / {}",
+        a.body,
+        b.body
+    );
+    let (won, lost) = if a.status == StatusCode::CREATED {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    let id = won.json()["id"].as_i64().unwrap();
+    assert_eq!(won.json()["booking"], booking, "{}", won.body);
+    assert_eq!(lost.json()["error"], "conflict", "{}", lost.body);
+    assert_eq!(lost.json()["case"], id, "{}", lost.body);
+    assert_eq!(count(&app, &of_booking).await, 1);
+
+    // Asked again later, in either language: 409 naming the case.
+    for (lang, words) in [
+        ("uk", format!("справу вже відкрито: №{id}")),
+        (
+            "en",
+            format!("already opened for booking #{booking}: #{id}"),
+        ),
+    ] {
+        let r = app
+            .json(
+                Method::POST,
+                "/api/v1/cases",
+                &json!({"booking": booking, "account": "1000000001", "service": d.service}),
+                &[("authorization", &d.auth), ("accept-language", lang)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert_eq!(r.json()["case"], id, "{}", r.body);
+        assert!(
+            r.json()["message"].as_str().unwrap().contains(&words),
+            "{lang}: {}",
+            r.body
+        );
+    }
+
+    // The booking's ticket, served: the API names the booking's case, and the desk's button
+    // (and the bookings page's) lead to it.
+    act(&app, &d, &t, "call", json!({})).await;
+    act(&app, &d, &t, "start", json!({})).await;
+    let r = post(&app, "/api/v1/cases", &d.auth, json!({"ticket": t["id"]})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["case"], id, "{}", r.body);
+    let cookies = app.browser_sign_in("spec1", "correct horse 1").await;
+    for (path, field, value) in [
+        ("/cases/from-ticket", "ticket", t["id"].to_string()),
+        ("/cases/from-booking", "booking", booking.to_string()),
+        ("/cases/", "booking", booking.to_string()),
+    ] {
+        let r = app
+            .form(
+                path,
+                &[("csrf", &csrf_of(&cookies)), (field, &value)],
+                &cookies,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+        assert_eq!(
+            r.location(),
+            Some(format!("/cases/{id}").as_str()),
+            "{path}"
+        );
+    }
+    // Finishing the visit completes that case with the ticket; still one case.
+    let r = act(&app, &d, &t, "finish", json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM visit_case").await, 1);
+    let c = get(&app, &format!("/api/v1/cases/{id}"), &d.auth)
+        .await
+        .json();
+    assert_eq!(c["ticket"], t["id"], "{c}");
+    assert_eq!(c["booking"], booking, "{c}");
+
+    // The database itself refuses a second case of the booking, whatever writes it.
+    assert!(
+        app.db
+            .execute_unprepared(&format!(
+                "INSERT INTO visit_case (account_id, service_code, staff_id, booking_id, status, \
+                 documents_seen, notes, opened_at) VALUES (NULL, 'owner-change', 1, {booking}, \
+                 'open', '[]', '', '2026-01-01 00:00:00+00:00')"
+            ))
+            .await
+            .is_err()
+    );
+    assert_eq!(count(&app, &of_booking).await, 1);
     app.finish().await;
 }

@@ -8,6 +8,7 @@ mod booking;
 mod browser;
 mod calculators;
 mod case;
+mod case_integrity;
 mod case_ops;
 mod case_visit;
 mod catalog;

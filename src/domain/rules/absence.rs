@@ -65,6 +65,18 @@ pub struct AbsenceResult {
     pub explanation: Vec<Text>,
 }
 
+/// Days of a service already reduced by an earlier recalculation of the same account: they are
+/// not reduced again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credited {
+    pub service: Service,
+    /// The earlier absence's counted days (both ends included).
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Where it was credited, for the explanation ("case #12, absence 01.03–20.03").
+    pub source: Text,
+}
+
 /// Faults in the input itself (as opposed to reasons to refuse), named as in the JSON request.
 pub fn check(rule_set: &RuleSet, input: &AbsenceInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
@@ -190,6 +202,17 @@ pub fn check(rule_set: &RuleSet, input: &AbsenceInput) -> Vec<FieldError> {
 pub fn calculate(
     rule_set: &RuleSet,
     input: &AbsenceInput,
+) -> Result<AbsenceResult, Vec<FieldError>> {
+    calculate_credited(rule_set, input, &[])
+}
+
+/// [`calculate`] for an account whose earlier recalculations already reduced some days: the
+/// application is judged on its whole documented absence, and each month reduces only the
+/// counted days no earlier recalculation of that service reduced.
+pub fn calculate_credited(
+    rule_set: &RuleSet,
+    input: &AbsenceInput,
+    credited: &[Credited],
 ) -> Result<AbsenceResult, Vec<FieldError>> {
     let errors = check(rule_set, input);
     if !errors.is_empty() {
@@ -346,7 +369,17 @@ pub fn calculate(
         let mut charges: Vec<&Charge> = input.charges.iter().collect();
         charges.sort_by_key(|c| (c.month, c.service));
         for c in charges {
-            lines.push(line(rule_set, c, window_start, end, absent, registered));
+            let earlier: Vec<&Credited> =
+                credited.iter().filter(|k| k.service == c.service).collect();
+            lines.push(line(
+                rule_set,
+                c,
+                window_start,
+                end,
+                absent,
+                registered,
+                &earlier,
+            ));
         }
     }
     let total = lines.iter().map(|l| l.amount).sum();
@@ -369,6 +402,7 @@ fn line(
     end: NaiveDate,
     absent: u32,
     registered: u32,
+    credited: &[&Credited],
 ) -> AbsenceLine {
     let cur = &rule_set.currency;
     let month = c.month.name();
@@ -397,11 +431,55 @@ fn line(
     let d = c.month.days();
     let from = start.max(c.month.first_day());
     let to = end.min(c.month.last_day());
-    let days = days_inclusive(from, to);
-    if days == 0 {
+    let all_days = days_inclusive(from, to);
+    if all_days == 0 {
         return zero(
             "не зменшується: у цьому місяці немає днів відсутності, що враховуються.".into(),
             "not reduced: no counted days of absence fall in this month.".into(),
+        );
+    }
+    // The month's counted days an earlier recalculation already reduced, and by which.
+    let mut taken = 0u32;
+    let mut sources: Vec<&Text> = Vec::new();
+    let mut day = from;
+    while day <= to {
+        if let Some(k) = credited.iter().find(|k| k.from <= day && day <= k.to) {
+            taken += 1;
+            if !sources.contains(&&k.source) {
+                sources.push(&k.source);
+            }
+        }
+        match day.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    let days = all_days - taken;
+    let (note_uk, note_en) = if taken == 0 {
+        (String::new(), String::new())
+    } else {
+        let (t_uk, t_en) = days_text(taken);
+        let uk: Vec<&str> = sources.iter().map(|t| t.uk.as_str()).collect();
+        let en: Vec<&str> = sources.iter().map(|t| t.en.as_str()).collect();
+        (
+            format!(
+                " ({t_uk} з {all_days} уже зменшено раніше: {})",
+                uk.join("; ")
+            ),
+            format!(
+                " ({t_en} of {all_days} already reduced before: {})",
+                en.join("; ")
+            ),
+        )
+    };
+    if days == 0 {
+        return zero(
+            format!(
+                "не зменшується: усі дні відсутності цього місяця вже зменшено раніше{note_uk}."
+            ),
+            format!(
+                "not reduced: every day of absence in this month was already reduced{note_en}."
+            ),
         );
     }
     let exact = c.amount.to_decimal() * Decimal::from(absent) * Decimal::from(days)
@@ -414,11 +492,11 @@ fn line(
         amount,
         explanation: Text::new(
             format!(
-                "{head_uk} × {absent}/{registered} (відсутні / зареєстровані особи) × {days}/{d} (дні відсутності / дні місяця) = {amount} {}.",
+                "{head_uk} × {absent}/{registered} (відсутні / зареєстровані особи) × {days}/{d} (дні відсутності / дні місяця) = {amount} {}{note_uk}.",
                 cur.uk
             ),
             format!(
-                "{head_en} × {absent}/{registered} (absent / registered persons) × {days}/{d} (days absent / days in the month) = {amount} {}.",
+                "{head_en} × {absent}/{registered} (absent / registered persons) × {days}/{d} (days absent / days in the month) = {amount} {}{note_en}.",
                 cur.en
             ),
         ),
@@ -495,6 +573,63 @@ mod tests {
         assert_eq!(r.counted_days, 31);
         // 100.00 × 1/1 × 31/31 = 100.00
         assert_eq!(r.total, money("100.00"));
+    }
+
+    #[test]
+    fn days_credited_before_are_not_reduced_again() {
+        // 2024-03-10..2024-04-25 after 2024-03-01..2024-03-20 of cold water (not of hot water):
+        // March cold water keeps 21..31 (11 days), hot water all 22; April is all new.
+        let mut i = base("2024-03-10", "2024-04-25", "2024-04-28");
+        i.charges = vec![
+            charge("2024-03", Service::ColdWater, "310.00"),
+            charge("2024-03", Service::HotWater, "310.00"),
+            charge("2024-04", Service::ColdWater, "300.00"),
+        ];
+        let earlier = Credited {
+            service: Service::ColdWater,
+            from: d("2024-03-01"),
+            to: d("2024-03-20"),
+            source: Text::new("справа №7", "case #7"),
+        };
+        let rs = reg();
+        let r = calculate_credited(
+            rs.get("ua-zaporizhzhia-2023").unwrap(),
+            &i,
+            std::slice::from_ref(&earlier),
+        )
+        .unwrap();
+        assert!(r.eligible, "{:?}", r.reasons);
+        let amounts: Vec<Money> = r.lines.iter().map(|l| l.amount).collect();
+        // Lines sorted by month then service: March cold, March hot, April cold.
+        assert_eq!(
+            amounts,
+            vec![money("110.00"), money("220.00"), money("250.00")]
+        );
+        assert!(
+            r.lines[0].explanation.en.contains("11/31"),
+            "{}",
+            r.lines[0].explanation.en
+        );
+        assert!(
+            r.lines[0].explanation.en.contains("case #7"),
+            "{}",
+            r.lines[0].explanation.en
+        );
+        // Wholly credited: the month's line is zero and says why.
+        let mut j = base("2024-03-01", "2024-03-31", "2024-04-02");
+        j.charges = vec![charge("2024-03", Service::ColdWater, "310.00")];
+        let whole = Credited {
+            from: d("2024-03-01"),
+            to: d("2024-03-31"),
+            ..earlier
+        };
+        let r = calculate_credited(rs.get("ua-zaporizhzhia-2023").unwrap(), &j, &[whole]).unwrap();
+        assert_eq!(r.total, Money::ZERO);
+        assert!(
+            r.lines[0].explanation.uk.contains("вже зменшено"),
+            "{}",
+            r.lines[0].explanation.uk
+        );
     }
 
     #[test]

@@ -80,10 +80,22 @@ async fn service_code(db: &impl ConnectionTrait, service_id: i32) -> AppResult<S
         .unwrap_or_default())
 }
 
-fn already_opened(case_id: i32, what_uk: &str, what_en: &str) -> AppError {
-    conflict(
-        format!("Для {what_uk} справу вже відкрито: №{case_id}."),
-        format!("A case was already opened for {what_en}: #{case_id}."),
+pub(super) fn already_opened(case_id: i32, what_uk: &str, what_en: &str) -> AppError {
+    AppError::CaseExists {
+        message: Text::new(
+            format!("Для {what_uk} справу вже відкрито: №{case_id}."),
+            format!("A case was already opened for {what_en}: #{case_id}."),
+        ),
+        case: case_id,
+    }
+}
+
+/// The conflict for a second case of a booking, naming the first.
+pub(super) fn booking_taken(case_id: i32, booking_id: i32) -> AppError {
+    already_opened(
+        case_id,
+        &format!("запису №{booking_id}"),
+        &format!("booking #{booking_id}"),
     )
 }
 
@@ -168,6 +180,13 @@ pub(super) async fn check_source(
                 })?,
         ),
     };
+    // why: one booking is one visit and has one case (a unique index backs this check against
+    // two requests at once); the desk's finish completes that case with the ticket.
+    if let Some(b) = &booking
+        && let Some(existing) = find_case_of_booking(db, b.id).await?
+    {
+        return Err(booking_taken(existing, b.id));
+    }
     let service_code = match (&ticket, &booking) {
         (Some(t), _) => Some(service_code(db, t.service_id).await?),
         (None, Some(b)) => Some(service_code(db, b.service_id).await?),
@@ -275,12 +294,20 @@ pub async fn open_visit_case(
                 (true, false) => notes.clone(),
                 (false, false) => format!("{}\n{notes}", c.notes),
             };
+            // why: the ticket's booking goes to this case only when no other case has it (one
+            // case per booking), so the desk's finish never trips the unique index.
+            let booking_id = match (c.booking_id, t.booking_id) {
+                (Some(own), _) => Some(own),
+                (None, Some(bid)) => match find_case_of_booking(txn, bid).await? {
+                    None => Some(bid),
+                    Some(other) if other == c.id => Some(bid),
+                    Some(_) => None,
+                },
+                (None, None) => None,
+            };
             let r = visit_case::Entity::update_many()
                 .col_expr(visit_case::Column::TicketId, Expr::value(t.id))
-                .col_expr(
-                    visit_case::Column::BookingId,
-                    Expr::value(c.booking_id.or(t.booking_id)),
-                )
+                .col_expr(visit_case::Column::BookingId, Expr::value(booking_id))
                 .col_expr(visit_case::Column::AccountId, Expr::value(account_id))
                 .col_expr(
                     visit_case::Column::Outcome,
@@ -306,13 +333,20 @@ pub async fn open_visit_case(
         }
         None => {
             let account = booking_account(txn, b.as_ref()).await?;
+            // why: the booking's own case (one per booking, unique index) belongs to another
+            // ticket already; this visit's case keeps the ticket alone rather than failing the
+            // desk's transaction.
+            let booking_id = match t.booking_id {
+                Some(bid) if find_case_of_booking(txn, bid).await?.is_none() => Some(bid),
+                _ => None,
+            };
             let inserted = visit_case::ActiveModel {
                 account_id: Set(account.as_ref().map(|a| a.id)),
                 service_code: Set(service_code(txn, t.service_id).await?),
                 office_id: Set(Some(t.office_id)),
                 staff_id: Set(staff_id),
                 ticket_id: Set(Some(t.id)),
-                booking_id: Set(t.booking_id),
+                booking_id: Set(booking_id),
                 status: Set("open".into()),
                 outcome: Set(Some(case_outcome(&outcome).into())),
                 documents_seen: Set("[]".into()),
@@ -653,5 +687,5 @@ pub async fn find_operation_result(
     staff: &StaffUser,
     key: &str,
 ) -> AppResult<Option<super::OperationRecord>> {
-    super::stored_result(db, &format!("case-op:{}", staff.id), key).await
+    super::stored_result(db, &format!("case-op:{}", staff.id), key, None).await
 }

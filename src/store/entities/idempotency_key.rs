@@ -11,6 +11,8 @@ pub struct Model {
     pub status: i32,
     #[sea_orm(column_type = "Text")]
     pub body: String,
+    /// Digest of the request the key was first used for (NULL for keys stored before it).
+    pub fingerprint: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -54,9 +54,115 @@ pub fn routes() -> Router<AppState> {
         DatedReadingParams, HotWaterQualityParams, QualityReadingParams, InterruptionParams,
         AccountOpeningParams, ServiceBasisParams, NewMeterParams, AccountSplitParams
     )),
+    modifiers(&OperationSchemas),
     tags((name = "cases", description = "Personal accounts, the ledger, cases and their operations (staff). Money is a decimal string (\"14.26\"); dates YYYY-MM-DD; months YYYY-MM."))
 )]
 pub struct CaseApi;
+
+/// The schema of each operation kind's `params` (`None`: the operation takes none), as
+/// [`parse_operation`] reads them.
+pub fn params_schema(kind: OperationKind) -> Option<&'static str> {
+    match kind {
+        OperationKind::TemporaryAbsence => Some("TemporaryAbsenceParams"),
+        OperationKind::PaymentSearch => Some("PaymentSearchParams"),
+        OperationKind::AttachPayment => Some("AttachPaymentParams"),
+        OperationKind::InvoiceDuplicate => Some("MonthParams"),
+        OperationKind::AreaChange => Some("AreaChangeParams"),
+        OperationKind::OwnerChange => Some("OwnerChangeParams"),
+        OperationKind::MeterReading => Some("MeterReadingParams"),
+        OperationKind::MeterSealStop => Some("MeterSealStopParams"),
+        OperationKind::Restructuring => Some("RestructuringParams"),
+        OperationKind::QualityClaimAct => Some("QualityClaimActParams"),
+        OperationKind::HeatAllocation => Some("HeatAllocationParams"),
+        OperationKind::SealedMeterFix => Some("SealedMeterFixParams"),
+        OperationKind::HotWaterQuality => Some("HotWaterQualityParams"),
+        OperationKind::AccountOpening => Some("AccountOpeningParams"),
+        OperationKind::AccountSplit => Some("AccountSplitParams"),
+        OperationKind::Debt
+        | OperationKind::NoDebtCertificate
+        | OperationKind::CertificateF2
+        | OperationKind::BenefitUseCertificate
+        | OperationKind::Consultation => None,
+    }
+}
+
+/// Documents the operations' request body kind by kind: a schema per kind (`kind` fixed to its
+/// code, `params` its procedure's parameters, `documents`), and `OperationRequest`, one of them
+/// by `kind`, as the body of `POST /api/v1/cases/{id}/operations`.
+///
+/// why: `OperationDto` takes `params` as free JSON (the kind decides its shape), which a derived
+/// schema can only call an object; this says which shape goes with which kind.
+struct OperationSchemas;
+
+impl utoipa::Modify for OperationSchemas {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{
+            ArrayBuilder, Discriminator, ObjectBuilder, OneOfBuilder, Type,
+        };
+        use utoipa::openapi::{Ref, RefOr, Schema};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut one_of = OneOfBuilder::new().description(Some(
+            "An operation of the case's procedure, by `kind`; `params` as that kind's schema.",
+        ));
+        let mut mapping = Vec::new();
+        for k in OperationKind::ALL {
+            let name = format!(
+                "{}Operation",
+                k.code()
+                    .split('_')
+                    .map(|w| {
+                        let mut c = w.chars();
+                        c.next()
+                            .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                            .unwrap_or_default()
+                    })
+                    .collect::<String>()
+            );
+            let params: RefOr<Schema> = match params_schema(k) {
+                Some(p) => Ref::from_schema_name(p).into(),
+                None => ObjectBuilder::new()
+                    .description(Some("No parameters: `{}` or left out."))
+                    .into(),
+            };
+            let mut schema = ObjectBuilder::new()
+                .description(Some(format!("`{}`: {}.", k.code(), k.name().en)))
+                .property(
+                    "kind",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([k.code()])),
+                )
+                .required("kind")
+                .property("params", params)
+                .property(
+                    "documents",
+                    ArrayBuilder::new()
+                        .items(ObjectBuilder::new().schema_type(Type::String))
+                        .description(Some(
+                            "Ids of the checklist documents seen, recorded with the operation.",
+                        )),
+                );
+            if params_schema(k).is_some() {
+                schema = schema.required("params");
+            }
+            components.schemas.insert(name.clone(), schema.into());
+            one_of = one_of.item(Ref::from_schema_name(name.as_str()));
+            mapping.push((k.code(), format!("#/components/schemas/{name}")));
+        }
+        let one_of = one_of.discriminator(Some(Discriminator::with_mapping("kind", mapping)));
+        components
+            .schemas
+            .insert("OperationRequest".into(), one_of.into());
+        if let Some(item) = openapi.paths.paths.get_mut("/api/v1/cases/{id}/operations")
+            && let Some(op) = item.post.as_mut()
+            && let Some(body) = op.request_body.as_mut()
+        {
+            for content in body.content.values_mut() {
+                content.schema = Some(Ref::from_schema_name("OperationRequest").into());
+            }
+        }
+    }
+}
 
 fn desk(staff: &Staff) -> AppResult<()> {
     if staff.user.role.is_staff_desk() {

@@ -12,6 +12,8 @@ pub struct ErrorDto {
     pub error: String,
     pub message: String,
     pub fields: Option<Vec<FieldErrorDto>>,
+    /// With a 409 for a ticket or booking that already has its case: that case's id.
+    pub case: Option<i32>,
 }
 
 #[derive(Serialize, ToSchema)]

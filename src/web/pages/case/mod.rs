@@ -273,7 +273,7 @@ async fn open_case(
     desk(&staff)?;
     let f = form_pairs(&body);
     check_csrf(&ctx, one(&f, "csrf"))?;
-    let c = store::open_case(
+    let opened = store::open_case(
         &state.db,
         procedure::bundled(),
         &staff.user,
@@ -285,8 +285,14 @@ async fn open_case(
             notes: one(&f, "notes"),
         },
     )
-    .await?;
-    Ok(see_other(format!("/cases/{}", c.id)))
+    .await;
+    let id = match opened {
+        Ok(c) => c.id,
+        // why: the ticket or booking has its case already; the clerk goes on there.
+        Err(AppError::CaseExists { case, .. }) => case,
+        Err(e) => return Err(e),
+    };
+    Ok(see_other(format!("/cases/{id}")))
 }
 
 pub struct DocCheck {
@@ -737,7 +743,7 @@ async fn go_to_case(
     let id = match existing {
         Some(id) => id,
         None => {
-            store::open_case(
+            let opened = store::open_case(
                 &state.db,
                 procedure::bundled(),
                 &staff.user,
@@ -749,8 +755,13 @@ async fn go_to_case(
                     notes: "",
                 },
             )
-            .await?
-            .id
+            .await;
+            match opened {
+                Ok(c) => c.id,
+                // why: the ticket's booking (or a second click) already has its case: go there.
+                Err(AppError::CaseExists { case, .. }) => case,
+                Err(e) => return Err(e),
+            }
         }
     };
     Ok(see_other(format!("/cases/{id}")))
