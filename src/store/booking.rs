@@ -229,6 +229,136 @@ pub async fn list_specialists(
         .collect())
 }
 
+/// What booking reads of one office that changes only by an admin's edit.
+struct OfficeSetup {
+    office: BookingOfficeRecord,
+    plan: OfficePlan,
+    /// Active specialists, by id.
+    specialists: Vec<specialist::Model>,
+    /// Service id → the active specialists with that skill.
+    skills: HashMap<i32, BTreeSet<i32>>,
+    /// Weeks, breaks, walk-in periods and exceptions, without busy time.
+    plans: HashMap<i32, SpecialistPlan>,
+}
+
+/// Offices with their specialists and plans, kept in memory (`Caches::booking`).
+///
+/// why: a booking read about a dozen tables (hours, weeks, breaks, walk-in periods, exceptions,
+/// skills, ...) row by row before it could decide anything, and on SQLite every row crosses
+/// from the driver's thread to the runtime's: most of a booking's time under a storm. They change
+/// only by admin edits, which bump the `offices` version; `get_current` checks it on every
+/// booking, so an edit shows at once, here and on other instances.
+pub struct BookingSetup {
+    offices: HashMap<i32, OfficeSetup>,
+}
+
+/// Loads the setup: every office; exceptions and closed days from two days ago on.
+pub async fn load_setup(db: DatabaseConnection) -> Result<BookingSetup, DbErr> {
+    let since = super::now().date_naive() - Duration::days(2);
+    // why: a bound, not NaiveDate::MAX: SQLite compares dates as text, and "+262142-…" sorts
+    // before "2026-…".
+    let until = since + Duration::days(3660);
+    let skills = specialist_skill::Entity::find().all(&db).await?;
+    let mut offices = HashMap::new();
+    for m in office::Entity::find().all(&db).await? {
+        let office = to_office(m);
+        let specialists: Vec<specialist::Model> = specialist::Entity::find()
+            .filter(specialist::Column::OfficeId.eq(office.id))
+            .filter(specialist::Column::Active.eq(true))
+            .order_by_asc(specialist::Column::Id)
+            .all(&db)
+            .await?;
+        let ids: Vec<i32> = specialists.iter().map(|s| s.id).collect();
+        let mut by_service: HashMap<i32, BTreeSet<i32>> = HashMap::new();
+        for k in skills.iter().filter(|k| ids.contains(&k.specialist_id)) {
+            by_service
+                .entry(k.service_id)
+                .or_default()
+                .insert(k.specialist_id);
+        }
+        let (plan, plans) = load_static_plans(&db, &office, &ids, since, until).await?;
+        offices.insert(
+            office.id,
+            OfficeSetup {
+                office,
+                plan,
+                specialists,
+                skills: by_service,
+                plans,
+            },
+        );
+    }
+    Ok(BookingSetup { offices })
+}
+
+impl BookingSetup {
+    fn office(&self, id: i32) -> Result<&OfficeSetup, AppError> {
+        self.offices.get(&id).ok_or_else(unknown_office)
+    }
+}
+
+/// The service by code from the catalog in memory, when it is active.
+fn catalog_service(
+    catalog: &super::catalog::CatalogSnapshot,
+    code: &str,
+) -> Result<ServiceRecord, AppError> {
+    match catalog.services.iter().find(|s| s.code == code) {
+        Some(s) if s.active => Ok(s.clone()),
+        _ => Err(unknown_service(code)),
+    }
+}
+
+impl OfficeSetup {
+    /// `skilled_specialists`, from memory.
+    fn skilled(
+        &self,
+        service_id: i32,
+        only: Option<i32>,
+    ) -> Result<Vec<specialist::Model>, AppError> {
+        let with = self.skills.get(&service_id);
+        let specs: Vec<specialist::Model> = self
+            .specialists
+            .iter()
+            .filter(|s| with.is_some_and(|w| w.contains(&s.id)))
+            .filter(|s| only.is_none_or(|one| one == s.id))
+            .cloned()
+            .collect();
+        if only.is_some() && specs.is_empty() {
+            return Err(not_a_skill());
+        }
+        Ok(specs)
+    }
+
+    /// The plans of `ids` without busy time.
+    fn plans(&self, ids: &[i32]) -> HashMap<i32, SpecialistPlan> {
+        ids.iter()
+            .map(|id| {
+                let p = self
+                    .plans
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| SpecialistPlan::new(*id));
+                (*id, p)
+            })
+            .collect()
+    }
+}
+
+/// The specialist asked for does not provide the service here.
+fn not_a_skill() -> AppError {
+    AppError::Invalid {
+        message: Text::new(
+            "Цей спеціаліст не надає цю послугу в цьому центрі.",
+            "This specialist does not provide this service at this office.",
+        ),
+        fields: vec![crate::domain::validation::FieldError::bilingual(
+            "specialist",
+            "Оберіть іншого спеціаліста або «будь-хто».",
+            "Choose another specialist or \"any\".",
+        )],
+    }
+}
+
 /// Statuses whose claims still hold their time.
 const HOLDING: [&str; 4] = ["pending", "confirmed", "done", "no_show"];
 
@@ -246,17 +376,15 @@ async fn load_plans(
     load_plans_busy_in(db, office, specialist_ids, from, to, now, (start, end)).await
 }
 
-/// The same, with busy time read only where it overlaps `busy_in`: a booking needs its own
-/// minutes, not the whole day's bookings (which grew with every booking of a busy day).
-async fn load_plans_busy_in(
+/// The plans without busy time: hours, closed days, weeks, breaks, walk-in periods and
+/// exceptions of the days `from..=to`.
+async fn load_static_plans(
     db: &impl ConnectionTrait,
     office: &BookingOfficeRecord,
     specialist_ids: &[i32],
     from: NaiveDate,
     to: NaiveDate,
-    now: DateTime<Utc>,
-    busy_in: (DateTime<Utc>, DateTime<Utc>),
-) -> Result<(OfficePlan, Vec<SpecialistPlan>), DbErr> {
+) -> Result<(OfficePlan, HashMap<i32, SpecialistPlan>), DbErr> {
     let mut hours: [Option<LocalWindow>; 7] = [None; 7];
     for h in office_hours::Entity::find()
         .filter(office_hours::Column::OfficeId.eq(office.id))
@@ -362,6 +490,35 @@ async fn load_plans_busy_in(
             window,
         });
     }
+    Ok((plan, specs))
+}
+
+/// The same with busy time, read only where it overlaps `busy_in`.
+async fn load_plans_busy_in(
+    db: &impl ConnectionTrait,
+    office: &BookingOfficeRecord,
+    specialist_ids: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+    busy_in: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(OfficePlan, Vec<SpecialistPlan>), DbErr> {
+    let (plan, specs) = load_static_plans(db, office, specialist_ids, from, to).await?;
+    with_busy(db, plan, specs, specialist_ids, now, busy_in).await
+}
+
+/// Adds the busy time overlapping `busy_in` to the plans: bookings that still hold their
+/// claims, three columns each (a booking needs its own minutes, not the whole day's bookings,
+/// which grew with every booking of a busy day).
+async fn with_busy(
+    db: &impl ConnectionTrait,
+    plan: OfficePlan,
+    mut specs: HashMap<i32, SpecialistPlan>,
+    specialist_ids: &[i32],
+    now: DateTime<Utc>,
+    busy_in: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(OfficePlan, Vec<SpecialistPlan>), DbErr> {
+    let ids = specialist_ids.to_vec();
     // Busy time: bookings that still hold their claims, three columns each.
     let busy: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = booking::Entity::find()
         .select_only()
@@ -486,17 +643,7 @@ async fn skilled_specialists(
         Some(one) if specs.iter().any(|s| s.id == one) => {
             Ok(specs.into_iter().filter(|s| s.id == one).collect())
         }
-        Some(_) => Err(AppError::Invalid {
-            message: Text::new(
-                "Цей спеціаліст не надає цю послугу в цьому центрі.",
-                "This specialist does not provide this service at this office.",
-            ),
-            fields: vec![crate::domain::validation::FieldError::bilingual(
-                "specialist",
-                "Оберіть іншого спеціаліста або «будь-хто».",
-                "Choose another specialist or \"any\".",
-            )],
-        }),
+        Some(_) => Err(not_a_skill()),
     }
 }
 
@@ -946,24 +1093,32 @@ struct Planned {
 /// write, so on SQLite it runs beside the writer on the pool's other connections.
 async fn plan_booking(
     db: &impl ConnectionTrait,
+    setup: &BookingSetup,
+    catalog: &super::catalog::CatalogSnapshot,
     new: &NewBooking,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<Planned, BookError> {
-    let office = find_office(db, new.office_id)
-        .await?
-        .ok_or_else(unknown_office)?;
-    let service = active_service(db, &new.service_code).await?;
+    let here = setup.office(new.office_id)?;
+    let office = here.office.clone();
+    let service = catalog_service(catalog, &new.service_code)?;
     if !service.has_channel(office.kind.channel()) {
         return Err(channel_refused(&office, &service).into());
     }
     let length = service.planned_minutes(u32::from(office.slot_minutes), policy.open_ended_factor);
-    let specialists = skilled_specialists(db, office.id, service.id, new.specialist_id).await?;
+    let specialists = here.skilled(service.id, new.specialist_id)?;
     let ids: Vec<i32> = specialists.iter().map(|s| s.id).collect();
     let day = new.start.with_timezone(&office.timezone).date_naive();
     let end = new.start + Duration::minutes(i64::from(length));
-    let (plan, mut specs) =
-        load_plans_busy_in(db, &office, &ids, day, day, now, (new.start, end)).await?;
+    let (plan, mut specs) = with_busy(
+        db,
+        here.plan.clone(),
+        here.plans(&ids),
+        &ids,
+        now,
+        (new.start, end),
+    )
+    .await?;
     // Is the time on the schedule at all (ignoring other bookings)?
     let busy: Vec<Vec<(i64, i64)>> = specs
         .iter_mut()
@@ -1230,13 +1385,19 @@ async fn write_booking(
 pub async fn book_slot(
     db: &DatabaseConnection,
     writer: &super::Writer,
+    caches: &super::cache::Caches,
     new: NewBooking,
     policy: &Policy,
     mail: &MailSettings,
 ) -> Result<BookedRecord, BookError> {
     let now = super::now();
+    let setup = caches.booking.get_current(db, load_setup).await?;
+    let catalog = caches
+        .catalog
+        .get_current(db, super::catalog::load_snapshot)
+        .await?;
     let planned = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        let planned = plan_booking(db, &new, policy, now).await?;
+        let planned = plan_booking(db, &setup, &catalog, &new, policy, now).await?;
         if planned.candidates.is_empty() {
             let next = next_free(
                 db,
@@ -1258,7 +1419,7 @@ pub async fn book_slot(
         planned
     } else {
         let txn = db.begin().await?;
-        let planned = plan_booking(&txn, &new, policy, now).await?;
+        let planned = plan_booking(&txn, &setup, &catalog, &new, policy, now).await?;
         if !planned.candidates.is_empty()
             && let Some(booked) = write_booking(&txn, &planned, &new, policy, mail, now).await?
         {

@@ -33,6 +33,9 @@ pub struct Caches {
     /// The center's public contacts (`store::center`); saving them and a catalog import bump
     /// `CENTER`.
     pub center: Versioned<crate::domain::staff::center::CenterContacts>,
+    /// Offices, specialists and their plans as booking reads them (`store::booking::setup`);
+    /// versioned with `OFFICES`, which every edit of them bumps. Checked on every use.
+    pub booking: Versioned<super::booking::BookingSetup>,
 }
 
 /// The version name of the offices' cache.
@@ -46,6 +49,7 @@ impl Default for Caches {
             catalog: Versioned::new(super::catalog::CACHE_NAME),
             offices: Versioned::new(OFFICES),
             center: Versioned::new(CENTER),
+            booking: Versioned::new(OFFICES),
         }
     }
 }
@@ -104,6 +108,35 @@ impl<T> Versioned<T> {
         let slot = self.slot.read().ok()?;
         let s = slot.as_ref()?;
         (s.checked.elapsed() < CHECK_EVERY).then(|| s.value.clone())
+    }
+
+    /// The value, from memory if its version is still the database's (one single-row read on
+    /// every call, for data whose edits must show at once, here as elsewhere); else loaded.
+    pub async fn get_current<F, Fut>(
+        &self,
+        db: &DatabaseConnection,
+        load: F,
+    ) -> Result<Arc<T>, DbErr>
+    where
+        F: FnOnce(DatabaseConnection) -> Fut,
+        Fut: Future<Output = Result<T, DbErr>>,
+    {
+        let version = settings::get(db, &version_key(self.name)).await?;
+        if let Ok(slot) = self.slot.read()
+            && let Some(s) = slot.as_ref()
+            && s.version == version
+        {
+            return Ok(s.value.clone());
+        }
+        let value = Arc::new(load(db.clone()).await?);
+        if let Ok(mut slot) = self.slot.write() {
+            *slot = Some(Slot {
+                version,
+                checked: Instant::now(),
+                value: value.clone(),
+            });
+        }
+        Ok(value)
     }
 
     /// The value, from memory while it is known to be current; else loaded with `load`.

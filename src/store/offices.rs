@@ -981,6 +981,7 @@ pub async fn create_specialist(
     .insert(&txn)
     .await?;
     write_skills(&txn, s.id, &skills).await?;
+    bump_version(&txn, OFFICES).await?;
     txn.commit().await?;
     Ok(s.id)
 }
@@ -1030,6 +1031,7 @@ pub async fn update_specialist(
     m.window_label = Set(c.window_label.clone());
     m.update(&txn).await?;
     write_skills(&txn, id, &skills).await?;
+    bump_version(&txn, OFFICES).await?;
     txn.commit().await?;
     Ok(Outcome::Saved {
         kept: stranded.len(),
@@ -1069,6 +1071,7 @@ pub async fn set_specialist_active(
     let mut m: specialist::ActiveModel = s.into();
     m.active = Set(active);
     m.update(&txn).await?;
+    bump_version(&txn, OFFICES).await?;
     txn.commit().await?;
     Ok(Outcome::Saved {
         kept: affected.len(),
@@ -1168,6 +1171,7 @@ pub async fn save_week(
             .await?;
         }
     }
+    bump_version(&txn, OFFICES).await?;
     txn.commit().await?;
     Ok(Outcome::Saved {
         kept: stranded.len(),
@@ -1214,6 +1218,7 @@ pub async fn add_exception(
             .exec(&txn)
             .await?;
     }
+    bump_version(&txn, OFFICES).await?;
     txn.commit().await?;
     Ok(Outcome::Saved {
         kept: stranded.len(),
@@ -1237,6 +1242,7 @@ pub async fn remove_exception(
     if n == 0 {
         return Err(AppError::not_found());
     }
+    bump_version(&txn, OFFICES).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -421,6 +421,7 @@ pub async fn create(
     match store::booking::book_slot(
         &state.db,
         &state.writer,
+        &state.caches,
         new,
         &policy,
         &state.config.booking_mail(),

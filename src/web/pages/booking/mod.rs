@@ -383,7 +383,9 @@ async fn submit(
         client_ip: client_ip(&headers),
     };
     let mail = state.config.booking_mail();
-    match store::booking::book_slot(&state.db, &state.writer, new, &policy, &mail).await {
+    match store::booking::book_slot(&state.db, &state.writer, &state.caches, new, &policy, &mail)
+        .await
+    {
         Ok(b) => {
             Ok(Redirect::to(&format!("/booking/manage/{}?done=1", b.manage_token)).into_response())
         }
