@@ -3,6 +3,7 @@
 //! itself refuses two overlapping bookings of one specialist.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -1079,6 +1080,7 @@ fn random_code() -> String {
 
 /// What the reads before the write found: the time is on the schedule, and these specialists
 /// were free at it, in the order "any specialist" tries them.
+#[derive(Clone)]
 struct Planned {
     office: BookingOfficeRecord,
     service: ServiceRecord,
@@ -1370,6 +1372,123 @@ async fn write_booking(
     Ok(None)
 }
 
+/// One booking waiting for the SQLite writer.
+pub struct BookingJob {
+    planned: Arc<Planned>,
+    new: NewBooking,
+    policy: Policy,
+    mail: MailSettings,
+    now: DateTime<Utc>,
+}
+
+type JobResult = Result<Option<BookedRecord>, BookError>;
+
+/// A queued booking and where its outcome goes.
+pub struct QueuedBooking {
+    job: BookingJob,
+    done: tokio::sync::oneshot::Sender<JobResult>,
+}
+
+/// Most bookings one write transaction takes.
+const BATCH: usize = 64;
+
+/// Writes a booking on SQLite together with the others waiting at that moment, in one write
+/// transaction (group commit).
+///
+/// why: SQLite has one writer; a booking's own statements are few, but each write transaction
+/// adds its BEGIN IMMEDIATE, its COMMIT and a hand-over of the lock. Bookings that arrive while
+/// one transaction runs queue up; whoever gets the writer next takes them all (up to `BATCH`) into
+/// one transaction and tells each its outcome. Within it they run one after another, each seeing
+/// the ones before, so the caps and the claims decide exactly as if each had its own
+/// transaction. A database error rolls the batch back and retries each booking alone, so one
+/// failure never takes the others with it.
+async fn write_in_batch(
+    writer: &super::Writer,
+    conn: DatabaseConnection,
+    job: BookingJob,
+) -> JobResult {
+    let (done, mut outcome) = tokio::sync::oneshot::channel();
+    writer
+        .bookings
+        .lock()
+        .map_err(|_| AppError::internal("booking queue poisoned"))?
+        .push(QueuedBooking { job, done });
+    loop {
+        tokio::select! {
+            biased;
+            r = &mut outcome => {
+                return r.unwrap_or_else(|_| Err(AppError::internal("booking batch lost").into()));
+            }
+            guard = writer.leader.lock() => {
+                let jobs: Vec<QueuedBooking> = match writer.bookings.lock() {
+                    Ok(mut q) => {
+                        let n = q.len().min(BATCH);
+                        q.drain(..n).collect()
+                    }
+                    Err(_) => Vec::new(),
+                };
+                if !jobs.is_empty() {
+                    // why: spawned, so a request that goes away mid-batch does not roll back
+                    // the other bookings in it.
+                    let _ = tokio::spawn(run_batch(conn.clone(), jobs)).await;
+                }
+                drop(guard);
+            }
+        }
+    }
+}
+
+async fn run_batch(conn: DatabaseConnection, jobs: Vec<QueuedBooking>) {
+    match write_batch(&conn, &jobs).await {
+        Ok(results) => {
+            for (q, r) in jobs.into_iter().zip(results) {
+                let _ = q.done.send(r);
+            }
+        }
+        Err(_) => {
+            for q in jobs {
+                let r = write_alone(&conn, &q.job).await;
+                let _ = q.done.send(r);
+            }
+        }
+    }
+}
+
+/// The batch in one transaction; `Err` when any booking met a database error (nothing kept).
+async fn write_batch(
+    conn: &DatabaseConnection,
+    jobs: &[QueuedBooking],
+) -> Result<Vec<JobResult>, BookError> {
+    let txn = begin_write(conn).await?;
+    let mut results = Vec::with_capacity(jobs.len());
+    for q in jobs {
+        let j = &q.job;
+        match write_booking(&txn, &j.planned, &j.new, &j.policy, &j.mail, j.now).await {
+            Err(e @ BookError::Other(_)) => {
+                txn.rollback().await?;
+                return Err(e);
+            }
+            r => results.push(r),
+        }
+    }
+    txn.commit().await?;
+    Ok(results)
+}
+
+async fn write_alone(conn: &DatabaseConnection, j: &BookingJob) -> JobResult {
+    let txn = begin_write(conn).await?;
+    match write_booking(&txn, &j.planned, &j.new, &j.policy, &j.mail, j.now).await? {
+        Some(booked) => {
+            txn.commit().await?;
+            Ok(Some(booked))
+        }
+        None => {
+            txn.rollback().await?;
+            Ok(None)
+        }
+    }
+}
+
 /// Books a time: checks the channel, the time against the schedule, the fair-access rules,
 /// then claims the specialist's minutes. The claim's primary key decides every race; a lost
 /// race answers `Taken` with the next free starts.
@@ -1410,13 +1529,19 @@ pub async fn book_slot(
             .await?;
             return Err(BookError::Taken { next });
         }
-        let txn = begin_write(writer.get(db).await?).await?;
-        if let Some(booked) = write_booking(&txn, &planned, &new, policy, mail, now).await? {
-            txn.commit().await?;
+        let conn = writer.get(db).await?.clone();
+        let planned = Arc::new(planned);
+        let job = BookingJob {
+            planned: planned.clone(),
+            new: new.clone(),
+            policy: *policy,
+            mail: mail.clone(),
+            now,
+        };
+        if let Some(booked) = write_in_batch(writer, conn, job).await? {
             return Ok(booked);
         }
-        txn.rollback().await?;
-        planned
+        Arc::unwrap_or_clone(planned)
     } else {
         let txn = db.begin().await?;
         let planned = plan_booking(&txn, &setup, &catalog, &new, policy, now).await?;

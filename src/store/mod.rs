@@ -77,6 +77,9 @@ async fn open(url: &str, pool: Option<u32>) -> Result<DatabaseConnection, DbErr>
 pub struct Writer {
     url: String,
     cell: tokio::sync::OnceCell<DatabaseConnection>,
+    /// Bookings waiting for the writer, and who writes them next (`booking::write_in_batch`).
+    pub(crate) bookings: std::sync::Mutex<Vec<booking::QueuedBooking>>,
+    pub(crate) leader: tokio::sync::Mutex<()>,
 }
 
 impl Writer {
@@ -84,6 +87,8 @@ impl Writer {
         Writer {
             url: config.database_url.clone(),
             cell: tokio::sync::OnceCell::new(),
+            bookings: std::sync::Mutex::new(Vec::new()),
+            leader: tokio::sync::Mutex::new(()),
         }
     }
 
