@@ -1100,6 +1100,7 @@ async fn plan_booking(
     new: &NewBooking,
     policy: &Policy,
     now: DateTime<Utc>,
+    read_busy: bool,
 ) -> Result<Planned, BookError> {
     let here = setup.office(new.office_id)?;
     let office = here.office.clone();
@@ -1112,15 +1113,21 @@ async fn plan_booking(
     let ids: Vec<i32> = specialists.iter().map(|s| s.id).collect();
     let day = new.start.with_timezone(&office.timezone).date_naive();
     let end = new.start + Duration::minutes(i64::from(length));
-    let (plan, mut specs) = with_busy(
-        db,
-        here.plan.clone(),
-        here.plans(&ids),
-        &ids,
-        now,
-        (new.start, end),
-    )
-    .await?;
+    let (plan, mut specs) = if read_busy {
+        with_busy(
+            db,
+            here.plan.clone(),
+            here.plans(&ids),
+            &ids,
+            now,
+            (new.start, end),
+        )
+        .await?
+    } else {
+        let mut list: Vec<SpecialistPlan> = here.plans(&ids).into_values().collect();
+        list.sort_by_key(|s| s.id);
+        (here.plan.clone(), list)
+    };
     // Is the time on the schedule at all (ignoring other bookings)?
     let busy: Vec<Vec<(i64, i64)>> = specs
         .iter_mut()
@@ -1510,13 +1517,22 @@ pub async fn book_slot(
     mail: &MailSettings,
 ) -> Result<BookedRecord, BookError> {
     let now = super::now();
-    let setup = caches.booking.get_current(db, load_setup).await?;
+    // Both versions in one read: the offices' and the catalog's.
+    let mut v = super::cache::versions(db, &[caches.booking.name(), caches.catalog.name()])
+        .await?
+        .into_iter();
+    let setup = caches
+        .booking
+        .get_at(v.next().flatten(), db, load_setup)
+        .await?;
     let catalog = caches
         .catalog
-        .get_current(db, super::catalog::load_snapshot)
+        .get_at(v.next().flatten(), db, super::catalog::load_snapshot)
         .await?;
     let planned = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        let planned = plan_booking(db, &setup, &catalog, &new, policy, now).await?;
+        // why: no busy time on SQLite: the reads run outside the write lock, so what they would
+        // see is stale under load anyway; the writer's claim read decides, under the lock.
+        let planned = plan_booking(db, &setup, &catalog, &new, policy, now, false).await?;
         if planned.candidates.is_empty() {
             let next = next_free(
                 db,
@@ -1544,7 +1560,7 @@ pub async fn book_slot(
         Arc::unwrap_or_clone(planned)
     } else {
         let txn = db.begin().await?;
-        let planned = plan_booking(&txn, &setup, &catalog, &new, policy, now).await?;
+        let planned = plan_booking(&txn, &setup, &catalog, &new, policy, now, true).await?;
         if !planned.candidates.is_empty()
             && let Some(booked) = write_booking(&txn, &planned, &new, policy, mail, now).await?
         {

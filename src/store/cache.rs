@@ -84,6 +84,15 @@ pub async fn bump_version(db: &impl ConnectionTrait, name: &str) -> Result<(), D
     settings::put(db, &version_key(name), &crate::security::random_token()).await
 }
 
+/// The current versions of the data `names`, in one read.
+pub async fn versions(
+    db: &impl ConnectionTrait,
+    names: &[&str],
+) -> Result<Vec<Option<String>>, DbErr> {
+    let keys: Vec<String> = names.iter().map(|n| version_key(n)).collect();
+    settings::get_many(db, &keys).await
+}
+
 /// The current version of the data `name` (none before its first edit).
 pub async fn version(db: &impl ConnectionTrait, name: &str) -> Result<Option<String>, DbErr> {
     settings::get(db, &version_key(name)).await
@@ -110,10 +119,12 @@ impl<T> Versioned<T> {
         (s.checked.elapsed() < CHECK_EVERY).then(|| s.value.clone())
     }
 
-    /// The value, from memory if its version is still the database's (one single-row read on
-    /// every call, for data whose edits must show at once, here as elsewhere); else loaded.
-    pub async fn get_current<F, Fut>(
+    /// The value, from memory if its version is still the database's (read by the caller,
+    /// `versions`, on every call: for data whose edits must show at once, here as elsewhere);
+    /// else loaded.
+    pub async fn get_at<F, Fut>(
         &self,
+        version: Option<String>,
         db: &DatabaseConnection,
         load: F,
     ) -> Result<Arc<T>, DbErr>
@@ -121,7 +132,6 @@ impl<T> Versioned<T> {
         F: FnOnce(DatabaseConnection) -> Fut,
         Fut: Future<Output = Result<T, DbErr>>,
     {
-        let version = settings::get(db, &version_key(self.name)).await?;
         if let Ok(slot) = self.slot.read()
             && let Some(s) = slot.as_ref()
             && s.version == version
@@ -137,6 +147,10 @@ impl<T> Versioned<T> {
             });
         }
         Ok(value)
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// The value, from memory while it is known to be current; else loaded with `load`.

@@ -401,14 +401,6 @@ pub async fn create(
     let (Some(start), Some(contact)) = (start, contact) else {
         return AppError::invalid_fields(errors).into_response();
     };
-    let tz = match store::booking::find_office(&state.db, req.office).await {
-        Ok(Some(o)) => o.timezone,
-        Ok(None) => {
-            return AppError::NotFound(Text::new("Центр не знайдено.", "No such office."))
-                .into_response();
-        }
-        Err(e) => return AppError::from(e).into_response(),
-    };
     let policy = state.config.booking_policy();
     let new = NewBooking {
         office_id: req.office,
@@ -433,7 +425,15 @@ pub async fn create(
             Json(booking_dto(&b.booking, Some(b.manage_token))),
         )
             .into_response(),
-        Err(e) => book_error_response(e, lang, tz),
+        Err(e) => {
+            // The office's zone only for the next free times of a lost race; the booking itself
+            // answered 404 if there is no such office.
+            let tz = match store::booking::find_office(&state.db, req.office).await {
+                Ok(Some(o)) => o.timezone,
+                _ => chrono_tz::Europe::Kyiv,
+            };
+            book_error_response(e, lang, tz)
+        }
     }
 }
 
