@@ -247,8 +247,8 @@ struct OfficeSetup {
 /// why: a booking read about a dozen tables (hours, weeks, breaks, walk-in periods, exceptions,
 /// skills, ...) row by row before it could decide anything, and on SQLite every row crosses
 /// from the driver's thread to the runtime's: most of a booking's time under a storm. They change
-/// only by admin edits, which bump the `offices` version; `get_current` checks it on every
-/// booking, so an edit shows at once, here and on other instances.
+/// only by admin edits, which bump the `offices` version: an edit shows at once in this
+/// process and within a second on other instances (`store::cache`).
 pub struct BookingSetup {
     offices: HashMap<i32, OfficeSetup>,
 }
@@ -1517,18 +1517,11 @@ pub async fn book_slot(
     mail: &MailSettings,
 ) -> Result<BookedRecord, BookError> {
     let now = super::now();
-    // Both versions in one read: the offices' and the catalog's.
-    let mut v = super::cache::versions(db, &[caches.booking.name(), caches.catalog.name()])
-        .await?
-        .into_iter();
-    let setup = caches
-        .booking
-        .get_at(v.next().flatten(), db, load_setup)
-        .await?;
-    let catalog = caches
-        .catalog
-        .get_at(v.next().flatten(), db, super::catalog::load_snapshot)
-        .await?;
+    // why: `get`, not a version read per booking: a copy is checked once a second, and at
+    // once after an edit made by this process; another instance's edit shows within a second,
+    // and a booking made on a plan a second old is still decided by the claims.
+    let setup = caches.booking.get(db, load_setup).await?;
+    let catalog = super::catalog::snapshot(caches, db).await?;
     let planned = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
         // why: no busy time on SQLite: the reads run outside the write lock, so what they would
         // see is stale under load anyway; the writer's claim read decides, under the lock.

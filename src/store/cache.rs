@@ -7,7 +7,9 @@
 //! instance (or by `cherga import-catalog`) shows within a second on SQLite and PostgreSQL alike,
 //! with one code path that the SQLite tests exercise. LISTEN/NOTIFY would be PostgreSQL only and
 //! needs a connection of its own outside sea-orm's pool. The instance that made the edit also
-//! drops its copy at once (`invalidate`), so its own next page shows the edit.
+//! drops its copy at once (`invalidate`), so its own next page shows the edit; and every
+//! `bump_version` counts this process's edits, so a copy older than one of them is checked again
+//! at once even where no handler invalidated it (store functions called directly).
 //!
 //! Another piece of read-mostly data joins by adding a `Versioned<…>` field to `Caches` and
 //! calling `bump_version` in its edits.
@@ -34,7 +36,7 @@ pub struct Caches {
     /// `CENTER`.
     pub center: Versioned<crate::domain::staff::center::CenterContacts>,
     /// Offices, specialists and their plans as booking reads them (`store::booking::setup`);
-    /// versioned with `OFFICES`, which every edit of them bumps. Checked on every use.
+    /// versioned with `OFFICES`, which every edit of them bumps.
     pub booking: Versioned<super::booking::BookingSetup>,
 }
 
@@ -62,8 +64,18 @@ impl Caches {
     }
 }
 
+/// Edits made by this process (every `bump_version`), so a copy taken before one of them is
+/// checked again at once rather than up to `CHECK_EVERY` later.
+static LOCAL_EDITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn local_edits() -> u64 {
+    LOCAL_EDITS.load(std::sync::atomic::Ordering::Acquire)
+}
+
 struct Slot<T> {
     version: Option<String>,
+    /// `local_edits()` when the version was last read.
+    edits: u64,
     checked: Instant,
     value: Arc<T>,
 }
@@ -81,16 +93,8 @@ fn version_key(name: &str) -> String {
 /// Marks the data `name` as changed, for every instance. Call it inside the edit's transaction.
 pub async fn bump_version(db: &impl ConnectionTrait, name: &str) -> Result<(), DbErr> {
     // why: a random value, not a counter: two edits committing at once cannot write the same one.
+    LOCAL_EDITS.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     settings::put(db, &version_key(name), &crate::security::random_token()).await
-}
-
-/// The current versions of the data `names`, in one read.
-pub async fn versions(
-    db: &impl ConnectionTrait,
-    names: &[&str],
-) -> Result<Vec<Option<String>>, DbErr> {
-    let keys: Vec<String> = names.iter().map(|n| version_key(n)).collect();
-    settings::get_many(db, &keys).await
 }
 
 /// The current version of the data `name` (none before its first edit).
@@ -116,41 +120,7 @@ impl<T> Versioned<T> {
     fn fresh(&self) -> Option<Arc<T>> {
         let slot = self.slot.read().ok()?;
         let s = slot.as_ref()?;
-        (s.checked.elapsed() < CHECK_EVERY).then(|| s.value.clone())
-    }
-
-    /// The value, from memory if its version is still the database's (read by the caller,
-    /// `versions`, on every call: for data whose edits must show at once, here as elsewhere);
-    /// else loaded.
-    pub async fn get_at<F, Fut>(
-        &self,
-        version: Option<String>,
-        db: &DatabaseConnection,
-        load: F,
-    ) -> Result<Arc<T>, DbErr>
-    where
-        F: FnOnce(DatabaseConnection) -> Fut,
-        Fut: Future<Output = Result<T, DbErr>>,
-    {
-        if let Ok(slot) = self.slot.read()
-            && let Some(s) = slot.as_ref()
-            && s.version == version
-        {
-            return Ok(s.value.clone());
-        }
-        let value = Arc::new(load(db.clone()).await?);
-        if let Ok(mut slot) = self.slot.write() {
-            *slot = Some(Slot {
-                version,
-                checked: Instant::now(),
-                value: value.clone(),
-            });
-        }
-        Ok(value)
-    }
-
-    pub fn name(&self) -> &'static str {
-        self.name
+        (s.edits == local_edits() && s.checked.elapsed() < CHECK_EVERY).then(|| s.value.clone())
     }
 
     /// The value, from memory while it is known to be current; else loaded with `load`.
@@ -163,19 +133,23 @@ impl<T> Versioned<T> {
             return Ok(v);
         }
         // Read the version before the data: an edit landing in between makes the copy newer
-        // than its version says, which only costs one more load.
+        // than its version says, which only costs one more load. The same for the count of
+        // this process's edits, read before the version.
+        let edits = local_edits();
         let version = settings::get(db, &version_key(self.name)).await?;
         if let Ok(mut slot) = self.slot.write()
             && let Some(s) = slot.as_mut()
             && s.version == version
         {
             s.checked = Instant::now();
+            s.edits = edits;
             return Ok(s.value.clone());
         }
         let value = Arc::new(load(db.clone()).await?);
         if let Ok(mut slot) = self.slot.write() {
             *slot = Some(Slot {
                 version,
+                edits,
                 checked: Instant::now(),
                 value: value.clone(),
             });
