@@ -866,7 +866,6 @@ async fn the_visit_case_migration_keeps_cases_and_adds_keys(backend: Backend) {
     assert!(audit >= 3 && docs == 1, "{audit} {docs}");
 
     // Back to before the visit-case migration, whatever came after it.
-    use migration::MigrationName;
     let all = migration::Migrator::migrations();
     let since = all
         .iter()
