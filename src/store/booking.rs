@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr, SqliteTransactionMode,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqliteTransactionMode,
     TransactionOptions, TransactionTrait, TryInsertResult,
 };
 
@@ -128,10 +128,6 @@ impl From<AppError> for BookError {
 
 fn minute_of(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(60)
-}
-
-fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
 /// Begins a transaction that writes: on SQLite it takes the write lock at once, so a
@@ -854,39 +850,6 @@ async fn person_check(
         });
     }
     Ok(())
-}
-
-/// Tries to claim every minute of `[start, end)` of one specialist for `booking_id`, inside a
-/// savepoint. `Ok(false)` when another booking holds any of them.
-async fn claim(
-    txn: &sea_orm::DatabaseTransaction,
-    specialist_id: i32,
-    booking_id: i32,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let rows: Vec<booking_claim::ActiveModel> = (minute_of(start)..minute_of(end))
-        .map(|minute| booking_claim::ActiveModel {
-            specialist_id: Set(specialist_id),
-            minute: Set(minute),
-            booking_id: Set(booking_id),
-        })
-        .collect();
-    let sp = txn.begin().await?;
-    match booking_claim::Entity::insert_many(rows)
-        .exec_without_returning(&sp)
-        .await
-    {
-        Ok(_) => {
-            sp.commit().await?;
-            Ok(true)
-        }
-        Err(e) if is_unique_violation(&e) => {
-            sp.rollback().await?;
-            Ok(false)
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// Candidates for "any specialist", in the documented order: fewest live bookings that local
@@ -1934,7 +1897,7 @@ pub async fn reschedule(
     free.sort_by_key(|id| (*id != row.specialist_id, *id));
     let end = start + Duration::minutes(i64::from(length));
     for spec_id in free {
-        if claim(&txn, spec_id, row.id, start, end).await? {
+        if claim_minutes(&txn, spec_id, row.id, start, end).await? {
             booking::Entity::update_many()
                 .col_expr(booking::Column::SpecialistId, spec_id.into())
                 .col_expr(
