@@ -370,7 +370,8 @@ async fn load_plans(
 ) -> Result<(OfficePlan, Vec<SpecialistPlan>), DbErr> {
     let (start, _) = local_day_bounds(office.timezone, from);
     let (_, end) = local_day_bounds(office.timezone, to);
-    load_plans_busy_in(db, office, specialist_ids, from, to, now, (start, end)).await
+    let (plan, specs) = load_static_plans(db, office, specialist_ids, from, to).await?;
+    with_busy(db, plan, specs, specialist_ids, now, (start, end)).await
 }
 
 /// The plans without busy time: hours, closed days, weeks, breaks, walk-in periods and
@@ -490,20 +491,6 @@ async fn load_static_plans(
     Ok((plan, specs))
 }
 
-/// The same with busy time, read only where it overlaps `busy_in`.
-async fn load_plans_busy_in(
-    db: &impl ConnectionTrait,
-    office: &BookingOfficeRecord,
-    specialist_ids: &[i32],
-    from: NaiveDate,
-    to: NaiveDate,
-    now: DateTime<Utc>,
-    busy_in: (DateTime<Utc>, DateTime<Utc>),
-) -> Result<(OfficePlan, Vec<SpecialistPlan>), DbErr> {
-    let (plan, specs) = load_static_plans(db, office, specialist_ids, from, to).await?;
-    with_busy(db, plan, specs, specialist_ids, now, busy_in).await
-}
-
 /// Adds the busy time overlapping `busy_in` to the plans: bookings that still hold their
 /// claims, three columns each (a booking needs its own minutes, not the whole day's bookings,
 /// which grew with every booking of a busy day).
@@ -598,27 +585,13 @@ fn channel_list(service: &ServiceRecord, lang: Lang) -> String {
         .join(", ")
 }
 
-/// Specialists of the office with the skill, narrowed to one when asked.
+/// Specialists of the office with the skill, narrowed to one when asked (ids).
 async fn skilled(
     db: &impl ConnectionTrait,
     office_id: i32,
     service_id: i32,
     only: Option<i32>,
 ) -> Result<Vec<i32>, AppError> {
-    Ok(skilled_specialists(db, office_id, service_id, only)
-        .await?
-        .into_iter()
-        .map(|s| s.id)
-        .collect())
-}
-
-/// The same, as rows (the booking needs their names and windows).
-async fn skilled_specialists(
-    db: &impl ConnectionTrait,
-    office_id: i32,
-    service_id: i32,
-    only: Option<i32>,
-) -> Result<Vec<specialist::Model>, AppError> {
     let with_skill: BTreeSet<i32> = specialist_skill::Entity::find()
         .filter(specialist_skill::Column::ServiceId.eq(service_id))
         .all(db)
@@ -626,20 +599,19 @@ async fn skilled_specialists(
         .into_iter()
         .map(|k| k.specialist_id)
         .collect();
-    let specs: Vec<specialist::Model> = specialist::Entity::find()
+    let ids: Vec<i32> = specialist::Entity::find()
         .filter(specialist::Column::OfficeId.eq(office_id))
         .filter(specialist::Column::Active.eq(true))
         .order_by_asc(specialist::Column::Id)
         .all(db)
         .await?
         .into_iter()
-        .filter(|s| with_skill.contains(&s.id))
+        .map(|s| s.id)
+        .filter(|id| with_skill.contains(id))
         .collect();
     match only {
-        None => Ok(specs),
-        Some(one) if specs.iter().any(|s| s.id == one) => {
-            Ok(specs.into_iter().filter(|s| s.id == one).collect())
-        }
+        None => Ok(ids),
+        Some(one) if ids.contains(&one) => Ok(vec![one]),
         Some(_) => Err(not_a_skill()),
     }
 }
@@ -1409,7 +1381,8 @@ async fn write_in_batch(
 }
 
 async fn run_batch(conn: DatabaseConnection, jobs: Vec<QueuedBooking>) {
-    match write_batch(&conn, &jobs).await {
+    let batch: Vec<&BookingJob> = jobs.iter().map(|q| &q.job).collect();
+    match write_batch(&conn, &batch).await {
         Ok(results) => {
             for (q, r) in jobs.into_iter().zip(results) {
                 let _ = q.done.send(r);
@@ -1427,12 +1400,11 @@ async fn run_batch(conn: DatabaseConnection, jobs: Vec<QueuedBooking>) {
 /// The batch in one transaction; `Err` when any booking met a database error (nothing kept).
 async fn write_batch(
     conn: &DatabaseConnection,
-    jobs: &[QueuedBooking],
+    jobs: &[&BookingJob],
 ) -> Result<Vec<JobResult>, BookError> {
     let txn = begin_write(conn).await?;
     let mut results = Vec::with_capacity(jobs.len());
-    for q in jobs {
-        let j = &q.job;
+    for j in jobs {
         match write_booking(&txn, &j.planned, &j.new, &j.policy, &j.mail, j.now).await {
             Err(e @ BookError::Other(_)) => {
                 txn.rollback().await?;
@@ -1445,18 +1417,9 @@ async fn write_batch(
     Ok(results)
 }
 
+/// A batch of one: what a booking gets when its batch met a database error.
 async fn write_alone(conn: &DatabaseConnection, j: &BookingJob) -> JobResult {
-    let txn = begin_write(conn).await?;
-    match write_booking(&txn, &j.planned, &j.new, &j.policy, &j.mail, j.now).await? {
-        Some(booked) => {
-            txn.commit().await?;
-            Ok(Some(booked))
-        }
-        None => {
-            txn.rollback().await?;
-            Ok(None)
-        }
-    }
+    write_batch(conn, &[j]).await?.pop().unwrap_or(Ok(None))
 }
 
 /// Books a time: checks the channel, the time against the schedule, the fair-access rules,
@@ -1490,30 +1453,22 @@ pub async fn book_slot(
         // see is stale under load anyway; the writer's claim read decides, under the lock.
         let planned = plan_booking(db, &setup, &catalog, &new, policy, now, false).await?;
         if planned.candidates.is_empty() {
-            let next = next_free(
-                db,
-                &planned.office,
-                &planned.ids,
-                planned.day,
-                planned.length,
-                policy,
-            )
-            .await?;
-            return Err(BookError::Taken { next });
+            planned
+        } else {
+            let conn = writer.get(db).await?.clone();
+            let planned = Arc::new(planned);
+            let job = BookingJob {
+                planned: planned.clone(),
+                new: new.clone(),
+                policy: *policy,
+                mail: mail.clone(),
+                now,
+            };
+            if let Some(booked) = write_in_batch(writer, conn, job).await? {
+                return Ok(booked);
+            }
+            Arc::unwrap_or_clone(planned)
         }
-        let conn = writer.get(db).await?.clone();
-        let planned = Arc::new(planned);
-        let job = BookingJob {
-            planned: planned.clone(),
-            new: new.clone(),
-            policy: *policy,
-            mail: mail.clone(),
-            now,
-        };
-        if let Some(booked) = write_in_batch(writer, conn, job).await? {
-            return Ok(booked);
-        }
-        Arc::unwrap_or_clone(planned)
     } else {
         let txn = db.begin().await?;
         let planned = plan_booking(&txn, &setup, &catalog, &new, policy, now, true).await?;
