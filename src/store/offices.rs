@@ -593,6 +593,14 @@ async fn needs_confirmation(
     Ok(Err(Outcome::Confirm(list)))
 }
 
+/// Ends an edit that may have needed confirmation: marks the offices changed for every
+/// instance, commits, and says how many live bookings it left as they were.
+async fn saved(txn: DatabaseTransaction, kept: usize) -> Result<Outcome, AppError> {
+    bump_version(&txn, OFFICES).await?;
+    txn.commit().await?;
+    Ok(Outcome::Saved { kept })
+}
+
 fn today_in(tz: Tz) -> NaiveDate {
     super::now().with_timezone(&tz).date_naive()
 }
@@ -730,11 +738,7 @@ pub async fn update_office(
         Err(e) => return Err(e.into()),
     }
     write_hours(&txn, id, &c.hours).await?;
-    bump_version(&txn, OFFICES).await?;
-    txn.commit().await?;
-    Ok(Outcome::Saved {
-        kept: stranded.len(),
-    })
+    saved(txn, stranded.len()).await
 }
 
 /// Retires an office or brings it back. Its specialists must be retired first (409 naming
@@ -788,11 +792,7 @@ pub async fn set_office_active(
     let mut m: office::ActiveModel = o.into();
     m.active = Set(active);
     m.update(&txn).await?;
-    bump_version(&txn, OFFICES).await?;
-    txn.commit().await?;
-    Ok(Outcome::Saved {
-        kept: affected.len(),
-    })
+    saved(txn, affected.len()).await
 }
 
 /// Adds a closed day; a day already closed is a 409, a past day a 422. Live bookings on it
@@ -848,11 +848,7 @@ pub async fn add_closure(
         }
         Err(e) => return Err(e.into()),
     }
-    bump_version(&txn, OFFICES).await?;
-    txn.commit().await?;
-    Ok(Outcome::Saved {
-        kept: stranded.len(),
-    })
+    saved(txn, stranded.len()).await
 }
 
 pub async fn remove_closure(
@@ -1031,11 +1027,7 @@ pub async fn update_specialist(
     m.window_label = Set(c.window_label.clone());
     m.update(&txn).await?;
     write_skills(&txn, id, &skills).await?;
-    bump_version(&txn, OFFICES).await?;
-    txn.commit().await?;
-    Ok(Outcome::Saved {
-        kept: stranded.len(),
-    })
+    saved(txn, stranded.len()).await
 }
 
 /// Retires a specialist (not offered for booking any more) or brings them back. Retiring one
@@ -1071,11 +1063,7 @@ pub async fn set_specialist_active(
     let mut m: specialist::ActiveModel = s.into();
     m.active = Set(active);
     m.update(&txn).await?;
-    bump_version(&txn, OFFICES).await?;
-    txn.commit().await?;
-    Ok(Outcome::Saved {
-        kept: affected.len(),
-    })
+    saved(txn, affected.len()).await
 }
 
 /// The specialist's office, their live bookings and their stored plan, for a change to it.
@@ -1171,11 +1159,7 @@ pub async fn save_week(
             .await?;
         }
     }
-    bump_version(&txn, OFFICES).await?;
-    txn.commit().await?;
-    Ok(Outcome::Saved {
-        kept: stranded.len(),
-    })
+    saved(txn, stranded.len()).await
 }
 
 /// Adds an exception, one row per day of its range. Live bookings that time off takes need
@@ -1218,11 +1202,7 @@ pub async fn add_exception(
             .exec(&txn)
             .await?;
     }
-    bump_version(&txn, OFFICES).await?;
-    txn.commit().await?;
-    Ok(Outcome::Saved {
-        kept: stranded.len(),
-    })
+    saved(txn, stranded.len()).await
 }
 
 pub async fn remove_exception(
