@@ -490,6 +490,12 @@ async fn race(apps: &[&TestApp], body: &Value, n: usize) -> (usize, usize, Vec<S
     (ok, taken, other)
 }
 
+/// SQLite's batched writer decided every race in memory: no batch fell back to writing its
+/// bookings one by one (which would still be correct, and so would hide a wrong decision).
+fn no_batch_undone() {
+    assert_eq!(cherga::store::booking::batch_fallbacks(), 0);
+}
+
 async fn two_hundred_racers_one_winner(backend: Backend) {
     let app = spawn(backend).await;
     let office = office_id(&app, "office").await;
@@ -500,6 +506,7 @@ async fn two_hundred_racers_one_winner(backend: Backend) {
     let (ok, taken, other) = race(&[&app], &body, 200).await;
     assert_eq!((ok, taken), (1, 199), "others: {other:?}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM booking").await, 1);
+    no_batch_undone();
     app.finish().await;
 }
 
@@ -583,6 +590,7 @@ async fn any_specialist_race_fills_each_specialist_once(backend: Backend) {
     assert_eq!((ok, taken), (free, 50 - free), "others: {other:?}");
     let distinct = count(&app, "SELECT COUNT(DISTINCT specialist_id) FROM booking").await;
     assert_eq!(distinct as usize, free);
+    no_batch_undone();
     app.finish().await;
 }
 
@@ -1697,6 +1705,7 @@ async fn caps_hold_under_a_race(backend: Backend) {
     )
     .await;
     assert_eq!(per_service, 0, "one booking per service");
+    no_batch_undone();
     app.finish().await;
 }
 

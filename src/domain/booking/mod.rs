@@ -3,6 +3,7 @@
 
 pub mod availability;
 pub mod edit;
+pub mod fair;
 pub mod impact;
 pub mod request;
 pub mod schedule;

@@ -20,11 +20,17 @@ use super::entities::{
 };
 use crate::domain::booking::{
     Exception, ExceptionKind, LocalWindow, OfficeKind, OfficePlan, Policy, Rules, Slot,
-    SpecialistPlan, Status, free_slots, request::Contact,
+    SpecialistPlan, Status,
+    fair::{self, PersonBooking},
+    free_slots,
+    request::Contact,
 };
 use crate::domain::lang::{Lang, Text};
 use crate::error::AppError;
 use crate::mail::booking::{self as booking_mail, BookingMail, MailSettings};
+
+mod batch;
+pub use batch::{QueuedBooking, fallbacks as batch_fallbacks};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BookingOfficeRecord {
@@ -734,26 +740,47 @@ pub async fn release_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
     Ok(n)
 }
 
-async fn person_check(
+/// The bookings of any of `contacts`' keys that may count against the caps: no-shows since
+/// `since` and bookings not over at `now`.
+async fn person_bookings(
     db: &impl ConnectionTrait,
-    contact: &Contact,
-    service_id: i32,
-    policy: &Policy,
+    contacts: &[&Contact],
+    since: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<(), BookError> {
+) -> Result<Vec<PersonBooking>, DbErr> {
+    let (mut phones, mut emails, mut accounts) = (Vec::new(), Vec::new(), Vec::new());
+    for c in contacts {
+        phones.extend(c.phone_norm.clone());
+        emails.extend(c.email_norm.clone());
+        accounts.extend(c.account.clone());
+    }
+    if phones.is_empty() && emails.is_empty() && accounts.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut who = Condition::any();
-    if let Some(p) = &contact.phone_norm {
-        who = who.add(booking::Column::PhoneNorm.eq(p.clone()));
+    if !phones.is_empty() {
+        who = who.add(booking::Column::PhoneNorm.is_in(phones));
     }
-    if let Some(e) = &contact.email_norm {
-        who = who.add(booking::Column::EmailNorm.eq(e.clone()));
+    if !emails.is_empty() {
+        who = who.add(booking::Column::EmailNorm.is_in(emails));
     }
-    if let Some(a) = &contact.account {
-        who = who.add(booking::Column::Account.eq(a.clone()));
+    if !accounts.is_empty() {
+        who = who.add(booking::Column::Account.is_in(accounts));
     }
-    let since = now - Duration::days(policy.no_show_window_days.max(0));
-    // One read for both rules: the person's no-shows in the window and live bookings.
-    let mine = booking::Entity::find()
+    // One read for both rules, from `since` for no-shows and `now` for live bookings;
+    // `fair::check_person` applies them exactly.
+    let rows = booking::Entity::find()
+        .select_only()
+        .columns([
+            booking::Column::PhoneNorm,
+            booking::Column::EmailNorm,
+            booking::Column::Account,
+            booking::Column::ServiceId,
+            booking::Column::Status,
+            booking::Column::StartsAt,
+            booking::Column::EndsAt,
+            booking::Column::HoldExpiresAt,
+        ])
         .filter(who)
         .filter(
             Condition::any()
@@ -764,79 +791,78 @@ async fn person_check(
                 )
                 .add(
                     Condition::all().add(booking::Column::EndsAt.gt(now)).add(
-                        Condition::any()
-                            .add(booking::Column::Status.eq(Status::Confirmed.code()))
-                            .add(
-                                Condition::all()
-                                    .add(booking::Column::Status.eq(Status::Pending.code()))
-                                    .add(booking::Column::HoldExpiresAt.gt(now)),
-                            ),
+                        booking::Column::Status
+                            .is_in([Status::Confirmed.code(), Status::Pending.code()]),
                     ),
                 ),
         )
+        .into_tuple::<PersonRow>()
         .all(db)
         .await?;
-    let (no_shows, active): (Vec<booking::Model>, Vec<booking::Model>) = mine
+    Ok(rows
         .into_iter()
-        .partition(|b| b.status == Status::NoShow.code());
-    if policy.no_show_limit > 0 {
-        let no_shows = no_shows.len();
-        if no_shows >= policy.no_show_limit as usize {
-            return Err(BookError::Refused {
-                code: "no_show_block",
-                message: Text::new(
-                    format!(
-                        "Онлайн-запис тимчасово недоступний: {no_shows} неявки за останні {} днів. Зверніться до центру особисто або за телефоном.",
-                        policy.no_show_window_days
-                    ),
-                    format!(
-                        "Online booking is not available for now: {no_shows} missed appointments in the last {} days. Please contact the center in person or by phone.",
-                        policy.no_show_window_days
-                    ),
-                ),
-            });
+        .filter_map(
+            |(phone_norm, email_norm, account, service_id, status, starts_at, ends_at, hold)| {
+                Some(PersonBooking {
+                    phone_norm,
+                    email_norm,
+                    account,
+                    service_id,
+                    status: Status::from_code(&status)?,
+                    starts_at,
+                    ends_at,
+                    hold_expires_at: hold,
+                })
+            },
+        )
+        .collect())
+}
+
+type PersonRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i32,
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+impl From<fair::Refusal> for BookError {
+    fn from(r: fair::Refusal) -> Self {
+        BookError::Refused {
+            code: r.code,
+            message: r.message,
         }
     }
-    if active.iter().any(|b| b.service_id == service_id) {
-        return Err(BookError::Refused {
-            code: "already_booked",
-            message: Text::new(
-                "У вас уже є запис на цю послугу. Скасуйте або перенесіть його.",
-                "You already have a booking for this service. Cancel or move it instead.",
-            ),
-        });
-    }
-    if policy.max_active_per_person > 0 && active.len() >= policy.max_active_per_person as usize {
-        return Err(BookError::Refused {
-            code: "too_many_bookings",
-            message: Text::new(
-                format!(
-                    "Можна мати не більше {} активних записів одночасно.",
-                    policy.max_active_per_person
-                ),
-                format!(
-                    "You can hold at most {} active bookings at a time.",
-                    policy.max_active_per_person
-                ),
-            ),
-        });
-    }
+}
+
+async fn person_check(
+    db: &impl ConnectionTrait,
+    contact: &Contact,
+    service_id: i32,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<(), BookError> {
+    let since = fair::no_show_since(policy, now);
+    let mine = person_bookings(db, &[contact], since, now).await?;
+    fair::check_person(&mine, service_id, policy, now)?;
     Ok(())
 }
 
-/// Candidates for "any specialist", in the documented order: fewest live bookings that local
-/// day first (spreading the load), then the lowest id.
-async fn order_candidates(
+/// Live bookings per specialist among `ids` starting in `[day_start, day_end)`: the load
+/// "any specialist" spreads.
+async fn day_load(
     db: &impl ConnectionTrait,
-    free: &[i32],
-    day_start: DateTime<Utc>,
-    day_end: DateTime<Utc>,
-) -> Result<Vec<i32>, DbErr> {
-    let load: HashMap<i32, i64> = booking::Entity::find()
+    ids: &[i32],
+    (day_start, day_end): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<HashMap<i32, i64>, DbErr> {
+    Ok(booking::Entity::find()
         .select_only()
         .column(booking::Column::SpecialistId)
         .column_as(booking::Column::Id.count(), "n")
-        .filter(booking::Column::SpecialistId.is_in(free.to_vec()))
+        .filter(booking::Column::SpecialistId.is_in(ids.to_vec()))
         .filter(booking::Column::StartsAt.gte(day_start))
         .filter(booking::Column::StartsAt.lt(day_end))
         .filter(booking::Column::Status.is_in([Status::Pending.code(), Status::Confirmed.code()]))
@@ -845,10 +871,7 @@ async fn order_candidates(
         .all(db)
         .await?
         .into_iter()
-        .collect();
-    let mut out = free.to_vec();
-    out.sort_by_key(|id| (load.get(id).copied().unwrap_or(0), *id));
-    Ok(out)
+        .collect())
 }
 
 fn local_day_bounds(tz: Tz, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
@@ -987,23 +1010,22 @@ async fn lock_person(
     .flatten()
     .collect();
     keys.sort();
-    for key in keys {
-        booking_person::Entity::insert(booking_person::ActiveModel {
-            person_key: Set(key.clone()),
-            touched_at: Set(now),
-        })
-        .on_conflict_do_nothing_on([booking_person::Column::PersonKey])
-        .exec(txn)
-        .await?;
-        booking_person::Entity::update_many()
-            .col_expr(
-                booking_person::Column::TouchedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(booking_person::Column::PersonKey.eq(key))
-            .exec(txn)
-            .await?;
+    if keys.is_empty() {
+        return Ok(());
     }
+    // why: one upsert for all keys: `DO UPDATE` locks each row, new or not, in the sorted order
+    // of the rows, in one round trip instead of an insert and an update per key.
+    booking_person::Entity::insert_many(keys.into_iter().map(|key| booking_person::ActiveModel {
+        person_key: Set(key),
+        touched_at: Set(now),
+    }))
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(booking_person::Column::PersonKey)
+            .update_column(booking_person::Column::TouchedAt)
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
     Ok(())
 }
 
@@ -1023,19 +1045,22 @@ struct Planned {
     day: NaiveDate,
     length: u32,
     end: DateTime<Utc>,
+    /// The booking's local day, in UTC: the span whose load "any specialist" spreads.
+    day_bounds: (DateTime<Utc>, DateTime<Utc>),
+    /// Free at the time by the schedule (not yet by the claims), by id; the writer orders
+    /// them by load under its lock.
     candidates: Vec<specialist::Model>,
 }
 
-/// The reads of a booking: office, service, channel, the day's plans and the candidates. No
-/// write, so on SQLite it runs beside the writer on the pool's other connections.
-async fn plan_booking(
-    db: &impl ConnectionTrait,
+/// What a booking can decide from memory: office, service, channel, the day's plans, and the
+/// specialists whose schedule is free at the time. No database read: which of them is still
+/// free is for the write to decide, from the claims, in its transaction.
+fn plan_booking(
     setup: &BookingSetup,
     catalog: &super::catalog::CatalogSnapshot,
     new: &NewBooking,
     policy: &Policy,
     now: DateTime<Utc>,
-    read_busy: bool,
 ) -> Result<Planned, BookError> {
     let here = setup.office(new.office_id)?;
     let office = here.office.clone();
@@ -1048,31 +1073,16 @@ async fn plan_booking(
     let ids: Vec<i32> = specialists.iter().map(|s| s.id).collect();
     let day = new.start.with_timezone(&office.timezone).date_naive();
     let end = new.start + Duration::minutes(i64::from(length));
-    let (plan, mut specs) = if read_busy {
-        with_busy(
-            db,
-            here.plan.clone(),
-            here.plans(&ids),
-            &ids,
-            now,
-            (new.start, end),
-        )
-        .await?
-    } else {
-        let mut list: Vec<SpecialistPlan> = here.plans(&ids).into_values().collect();
-        list.sort_by_key(|s| s.id);
-        (here.plan.clone(), list)
-    };
-    // Is the time on the schedule at all (ignoring other bookings)?
-    let busy: Vec<Vec<(i64, i64)>> = specs
-        .iter_mut()
-        .map(|s| std::mem::take(&mut s.busy))
-        .collect();
+    let plan = &here.plan;
+    let mut specs: Vec<SpecialistPlan> = here.plans(&ids).into_values().collect();
+    specs.sort_by_key(|s| s.id);
     let r = rules(policy, now);
-    let on_grid = free_slots(&plan, &specs, &r, day, day, length)
+    let free: Vec<i32> = free_slots(plan, &specs, &r, day, day, length)
         .into_iter()
-        .any(|s| s.start == new.start);
-    if !on_grid {
+        .find(|s| s.start == new.start)
+        .map(|s| s.specialists)
+        .unwrap_or_default();
+    if free.is_empty() {
         return Err(AppError::Invalid {
             message: Text::new(
                 "Цей час не можна забронювати: оберіть один із вільних.",
@@ -1086,24 +1096,16 @@ async fn plan_booking(
         }
         .into());
     }
-    for (s, b) in specs.iter_mut().zip(busy) {
-        s.busy = b;
-    }
-    let free: Vec<i32> = free_slots(&plan, &specs, &r, day, day, length)
-        .into_iter()
-        .find(|s| s.start == new.start)
-        .map(|s| s.specialists)
-        .unwrap_or_default();
-    let (day_start, day_end) = local_day_bounds(office.timezone, day);
-    let order = order_candidates(db, &free, day_start, day_end).await?;
+    let day_bounds = local_day_bounds(office.timezone, day);
     let mut by_id: HashMap<i32, specialist::Model> =
         specialists.into_iter().map(|s| (s.id, s)).collect();
-    let candidates = order
+    let candidates = free
         .into_iter()
         .filter_map(|id| by_id.remove(&id))
         .collect();
     Ok(Planned {
         end,
+        day_bounds,
         office,
         service,
         ids,
@@ -1121,20 +1123,59 @@ async fn unclaimed(
     end: DateTime<Utc>,
 ) -> Result<Vec<specialist::Model>, DbErr> {
     let ids: Vec<i32> = candidates.iter().map(|s| s.id).collect();
-    let claimed: BTreeSet<i32> = booking_claim::Entity::find()
-        .filter(booking_claim::Column::SpecialistId.is_in(ids))
-        .filter(booking_claim::Column::Minute.gte(minute_of(start)))
-        .filter(booking_claim::Column::Minute.lt(minute_of(end)))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|c| c.specialist_id)
-        .collect();
+    let range = (minute_of(start), minute_of(end));
+    let claimed = claimed_in(txn, &[(range, ids)]).await?;
     Ok(candidates
         .iter()
-        .filter(|s| !claimed.contains(&s.id))
+        .filter(|s| !claimed[0].contains(&s.id))
         .cloned()
         .collect())
+}
+
+/// For each (minute range, specialists): those of the specialists holding a claim on any
+/// minute of the range. One statement for all ranges, one row per claimed specialist and
+/// range (not per minute).
+async fn claimed_in(
+    db: &impl ConnectionTrait,
+    ranges: &[((i64, i64), Vec<i32>)],
+) -> Result<Vec<BTreeSet<i32>>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, UnionType};
+    let mut out = vec![BTreeSet::new(); ranges.len()];
+    let mut query: Option<SelectStatement> = None;
+    for (i, ((from, to), ids)) in ranges.iter().enumerate() {
+        if ids.is_empty() {
+            continue;
+        }
+        let part = Query::select()
+            // why: a literal, not a bound value: PostgreSQL cannot type a parameter that is
+            // only selected.
+            .expr_as(Expr::cust(i.to_string()), Alias::new("r"))
+            .column(booking_claim::Column::SpecialistId)
+            .from(booking_claim::Entity)
+            .and_where(booking_claim::Column::SpecialistId.is_in(ids.clone()))
+            .and_where(booking_claim::Column::Minute.gte(*from))
+            .and_where(booking_claim::Column::Minute.lt(*to))
+            .group_by_col(booking_claim::Column::SpecialistId)
+            .to_owned();
+        query = Some(match query {
+            None => part,
+            Some(mut q) => {
+                q.union(UnionType::All, part);
+                q
+            }
+        });
+    }
+    let Some(query) = query else {
+        return Ok(out);
+    };
+    for row in db.query_all(&query).await? {
+        let r: i32 = row.try_get_by_index(0)?;
+        let specialist: i32 = row.try_get_by_index(1)?;
+        if let Some(set) = usize::try_from(r).ok().and_then(|r| out.get_mut(r)) {
+            set.insert(specialist);
+        }
+    }
+    Ok(out)
 }
 
 /// Claims every minute of `[start, end)` of one specialist for `booking_id` without a
@@ -1206,9 +1247,126 @@ fn booked_record(p: &Planned, spec: &specialist::Model, row: booking::Model) -> 
     }
 }
 
-/// The writes of a booking, in the caller's write transaction: the person's caps, then the
-/// first candidate whose minutes can still be claimed. `Ok(None)` when every candidate's time
-/// was taken meanwhile.
+/// The secrets a new booking is made with: the manage token, and while it awaits email
+/// confirmation the confirmation token and code.
+struct Secrets {
+    manage_token: String,
+    confirm: Option<(String, String)>,
+}
+
+impl Secrets {
+    fn draw(new: &NewBooking, policy: &Policy) -> Secrets {
+        let pending = policy.email_confirmation && new.contact.email_norm.is_some();
+        Secrets {
+            manage_token: crate::security::random_token(),
+            confirm: pending.then(|| (crate::security::random_token(), random_confirm_code())),
+        }
+    }
+}
+
+/// The row of a new booking of `specialist_id` (its code drawn here).
+fn new_row(
+    p: &Planned,
+    new: &NewBooking,
+    specialist_id: i32,
+    secrets: &Secrets,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> booking::ActiveModel {
+    let c = &new.contact;
+    let confirm = secrets.confirm.as_ref();
+    booking::ActiveModel {
+        code: Set(random_code()),
+        office_id: Set(p.office.id),
+        service_id: Set(p.service.id),
+        specialist_id: Set(specialist_id),
+        channel: Set(p.office.kind.channel().code().into()),
+        starts_at: Set(new.start),
+        ends_at: Set(p.end),
+        status: Set(if confirm.is_some() {
+            Status::Pending
+        } else {
+            Status::Confirmed
+        }
+        .code()
+        .into()),
+        name: Set(c.name.clone()),
+        phone: Set(c.phone.clone()),
+        email: Set(c.email.clone()),
+        account: Set(c.account.clone()),
+        phone_norm: Set(c.phone_norm.clone()),
+        email_norm: Set(c.email_norm.clone()),
+        lang: Set(c.lang.code().into()),
+        manage_token_hash: Set(crate::security::token_hash(&secrets.manage_token)),
+        confirm_token_hash: Set(confirm.map(|(t, _)| crate::security::token_hash(t))),
+        confirm_code_hash: Set(confirm.map(|(_, code)| crate::security::token_hash(code))),
+        confirm_failures: Set(0),
+        manage_token_sealed: Set(confirm.and_then(|(t, _)| seal(&secrets.manage_token, t))),
+        hold_expires_at: Set(confirm.map(|_| now + Duration::minutes(policy.hold_minutes))),
+        release_at: Set(None),
+        locked_until: Set(None),
+        client_ip: Set(new.client_ip.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Inserts a new booking's row; the code is unique per office, so on the rare collision it is
+/// drawn again.
+async fn insert_row(
+    txn: &impl ConnectionTrait,
+    mut row: booking::ActiveModel,
+) -> Result<booking::Model, BookError> {
+    for _ in 0..5 {
+        match booking::Entity::insert(row.clone())
+            .on_conflict_do_nothing_on([booking::Column::OfficeId, booking::Column::Code])
+            .exec_with_returning(txn)
+            .await?
+        {
+            TryInsertResult::Inserted(m) => return Ok(m),
+            TryInsertResult::Conflicted | TryInsertResult::Empty => {
+                row.code = Set(random_code());
+            }
+        }
+    }
+    Err(AppError::internal("no free booking code after 5 draws").into())
+}
+
+/// The mail of a new booking, in its transaction: the confirmation request while it is
+/// pending, else the invite and the reminder.
+async fn enqueue_new(
+    txn: &impl ConnectionTrait,
+    record: &BookingRecord,
+    secrets: &Secrets,
+    mail: &MailSettings,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    match &secrets.confirm {
+        Some((token, code)) => {
+            if let Some(mut m) = mail_view(record, &secrets.manage_token, mail, now) {
+                m.confirm_url = Some(mail.confirm_url(token));
+                m.confirm_code = Some(code.clone());
+                crate::mail::enqueue(txn, booking_mail::confirmation(&m)).await?;
+            }
+            Ok(())
+        }
+        None => enqueue_booked(txn, record, &secrets.manage_token, mail, now).await,
+    }
+}
+
+fn booked(record: BookingRecord, secrets: Secrets) -> BookedRecord {
+    BookedRecord {
+        booking: record,
+        manage_token: secrets.manage_token,
+        confirm_token: secrets.confirm.map(|(t, _)| t),
+    }
+}
+
+/// The writes of one booking, in the caller's write transaction: the person's caps, then the
+/// free candidates by load, the first whose minutes can still be claimed. `Ok(None)` when
+/// every candidate's time was taken meanwhile. PostgreSQL's path, and SQLite's when a batch
+/// (`batch::write_batch`) met an error.
 async fn write_booking(
     txn: &impl ConnectionTrait,
     p: &Planned,
@@ -1229,197 +1387,26 @@ async fn write_booking(
         release_due(txn, &p.ids, now).await?;
         free = unclaimed(txn, &p.candidates, new.start, p.end).await?;
     }
-    let pending = policy.email_confirmation && new.contact.email_norm.is_some();
-    let manage_token = crate::security::random_token();
-    let confirm_token = pending.then(crate::security::random_token);
-    let confirm_code = pending.then(random_confirm_code);
-    let c = &new.contact;
+    if free.len() > 1 {
+        let mut ids: Vec<i32> = free.iter().map(|s| s.id).collect();
+        let load = day_load(txn, &ids, p.day_bounds).await?;
+        fair::least_loaded_first(&mut ids, &load);
+        let mut by_id: HashMap<i32, specialist::Model> =
+            free.into_iter().map(|s| (s.id, s)).collect();
+        free = ids.into_iter().filter_map(|id| by_id.remove(&id)).collect();
+    }
+    let secrets = Secrets::draw(new, policy);
     for spec in free {
-        // The code is unique per office: on the rare collision, draw again.
-        let mut inserted = None;
-        for _ in 0..5 {
-            let row = booking::ActiveModel {
-                code: Set(random_code()),
-                office_id: Set(p.office.id),
-                service_id: Set(p.service.id),
-                specialist_id: Set(spec.id),
-                channel: Set(p.office.kind.channel().code().into()),
-                starts_at: Set(new.start),
-                ends_at: Set(p.end),
-                status: Set(if pending {
-                    Status::Pending
-                } else {
-                    Status::Confirmed
-                }
-                .code()
-                .into()),
-                name: Set(c.name.clone()),
-                phone: Set(c.phone.clone()),
-                email: Set(c.email.clone()),
-                account: Set(c.account.clone()),
-                phone_norm: Set(c.phone_norm.clone()),
-                email_norm: Set(c.email_norm.clone()),
-                lang: Set(c.lang.code().into()),
-                manage_token_hash: Set(crate::security::token_hash(&manage_token)),
-                confirm_token_hash: Set(confirm_token.as_deref().map(crate::security::token_hash)),
-                confirm_code_hash: Set(confirm_code.as_deref().map(crate::security::token_hash)),
-                confirm_failures: Set(0),
-                manage_token_sealed: Set(confirm_token
-                    .as_deref()
-                    .and_then(|c| seal(&manage_token, c))),
-                hold_expires_at: Set(pending.then(|| now + Duration::minutes(policy.hold_minutes))),
-                release_at: Set(None),
-                locked_until: Set(None),
-                client_ip: Set(new.client_ip.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            };
-            match booking::Entity::insert(row)
-                .on_conflict_do_nothing_on([booking::Column::OfficeId, booking::Column::Code])
-                .exec_with_returning(txn)
-                .await?
-            {
-                TryInsertResult::Inserted(m) => {
-                    inserted = Some(m);
-                    break;
-                }
-                TryInsertResult::Conflicted | TryInsertResult::Empty => {}
-            }
-        }
-        let Some(row) = inserted else {
-            return Err(AppError::internal("no free booking code after 5 draws").into());
-        };
+        let row = insert_row(txn, new_row(p, new, spec.id, &secrets, policy, now)).await?;
         if !claim_minutes(txn, spec.id, row.id, new.start, p.end).await? {
             booking::Entity::delete_by_id(row.id).exec(txn).await?;
             continue;
         }
         let record = booked_record(p, &spec, row);
-        match (&confirm_token, &confirm_code) {
-            (Some(token), Some(code)) => {
-                if let Some(mut m) = mail_view(&record, &manage_token, mail, now) {
-                    m.confirm_url = Some(mail.confirm_url(token));
-                    m.confirm_code = Some(code.clone());
-                    crate::mail::enqueue(txn, booking_mail::confirmation(&m)).await?;
-                }
-            }
-            _ => enqueue_booked(txn, &record, &manage_token, mail, now).await?,
-        }
-        return Ok(Some(BookedRecord {
-            booking: record,
-            manage_token,
-            confirm_token,
-        }));
+        enqueue_new(txn, &record, &secrets, mail, now).await?;
+        return Ok(Some(booked(record, secrets)));
     }
     Ok(None)
-}
-
-/// One booking waiting for the SQLite writer.
-pub struct BookingJob {
-    planned: Arc<Planned>,
-    new: NewBooking,
-    policy: Policy,
-    mail: MailSettings,
-    now: DateTime<Utc>,
-}
-
-type JobResult = Result<Option<BookedRecord>, BookError>;
-
-/// A queued booking and where its outcome goes.
-pub struct QueuedBooking {
-    job: BookingJob,
-    done: tokio::sync::oneshot::Sender<JobResult>,
-}
-
-/// Most bookings one write transaction takes.
-const BATCH: usize = 64;
-
-/// Writes a booking on SQLite together with the others waiting at that moment, in one write
-/// transaction (group commit).
-///
-/// why: SQLite has one writer; a booking's own statements are few, but each write transaction
-/// adds its BEGIN IMMEDIATE, its COMMIT and a hand-over of the lock. Bookings that arrive while
-/// one transaction runs queue up; whoever gets the writer next takes them all (up to `BATCH`) into
-/// one transaction and tells each its outcome. Within it they run one after another, each seeing
-/// the ones before, so the caps and the claims decide exactly as if each had its own
-/// transaction. A database error rolls the batch back and retries each booking alone, so one
-/// failure never takes the others with it.
-async fn write_in_batch(
-    writer: &super::Writer,
-    conn: DatabaseConnection,
-    job: BookingJob,
-) -> JobResult {
-    let (done, mut outcome) = tokio::sync::oneshot::channel();
-    writer
-        .bookings
-        .lock()
-        .map_err(|_| AppError::internal("booking queue poisoned"))?
-        .push(QueuedBooking { job, done });
-    loop {
-        tokio::select! {
-            biased;
-            r = &mut outcome => {
-                return r.unwrap_or_else(|_| Err(AppError::internal("booking batch lost").into()));
-            }
-            guard = writer.leader.lock() => {
-                let jobs: Vec<QueuedBooking> = match writer.bookings.lock() {
-                    Ok(mut q) => {
-                        let n = q.len().min(BATCH);
-                        q.drain(..n).collect()
-                    }
-                    Err(_) => Vec::new(),
-                };
-                if !jobs.is_empty() {
-                    // why: spawned, so a request that goes away mid-batch does not roll back
-                    // the other bookings in it.
-                    let _ = tokio::spawn(run_batch(conn.clone(), jobs)).await;
-                }
-                drop(guard);
-            }
-        }
-    }
-}
-
-async fn run_batch(conn: DatabaseConnection, jobs: Vec<QueuedBooking>) {
-    let batch: Vec<&BookingJob> = jobs.iter().map(|q| &q.job).collect();
-    match write_batch(&conn, &batch).await {
-        Ok(results) => {
-            for (q, r) in jobs.into_iter().zip(results) {
-                let _ = q.done.send(r);
-            }
-        }
-        Err(_) => {
-            for q in jobs {
-                let r = write_alone(&conn, &q.job).await;
-                let _ = q.done.send(r);
-            }
-        }
-    }
-}
-
-/// The batch in one transaction; `Err` when any booking met a database error (nothing kept).
-async fn write_batch(
-    conn: &DatabaseConnection,
-    jobs: &[&BookingJob],
-) -> Result<Vec<JobResult>, BookError> {
-    let txn = begin_write(conn).await?;
-    let mut results = Vec::with_capacity(jobs.len());
-    for j in jobs {
-        match write_booking(&txn, &j.planned, &j.new, &j.policy, &j.mail, j.now).await {
-            Err(e @ BookError::Other(_)) => {
-                txn.rollback().await?;
-                return Err(e);
-            }
-            r => results.push(r),
-        }
-    }
-    txn.commit().await?;
-    Ok(results)
-}
-
-/// A batch of one: what a booking gets when its batch met a database error.
-async fn write_alone(conn: &DatabaseConnection, j: &BookingJob) -> JobResult {
-    write_batch(conn, &[j]).await?.pop().unwrap_or(Ok(None))
 }
 
 /// Books a time: checks the channel, the time against the schedule, the fair-access rules,
@@ -1448,33 +1435,24 @@ pub async fn book_slot(
     // and a booking made on a plan a second old is still decided by the claims.
     let setup = caches.booking.get(db, load_setup).await?;
     let catalog = super::catalog::snapshot(caches, db).await?;
+    let planned = plan_booking(&setup, &catalog, &new, policy, now)?;
     let planned = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        // why: no busy time on SQLite: the reads run outside the write lock, so what they would
-        // see is stale under load anyway; the writer's claim read decides, under the lock.
-        let planned = plan_booking(db, &setup, &catalog, &new, policy, now, false).await?;
-        if planned.candidates.is_empty() {
-            planned
-        } else {
-            let conn = writer.get(db).await?.clone();
-            let planned = Arc::new(planned);
-            let job = BookingJob {
-                planned: planned.clone(),
-                new: new.clone(),
-                policy: *policy,
-                mail: mail.clone(),
-                now,
-            };
-            if let Some(booked) = write_in_batch(writer, conn, job).await? {
-                return Ok(booked);
-            }
-            Arc::unwrap_or_clone(planned)
+        let conn = writer.get(db).await?.clone();
+        let planned = Arc::new(planned);
+        let job = batch::BookingJob {
+            planned: planned.clone(),
+            new: new.clone(),
+            policy: *policy,
+            mail: mail.clone(),
+            now,
+        };
+        if let Some(booked) = batch::write_in_batch(writer, conn, job).await? {
+            return Ok(booked);
         }
+        Arc::unwrap_or_clone(planned)
     } else {
         let txn = db.begin().await?;
-        let planned = plan_booking(&txn, &setup, &catalog, &new, policy, now, true).await?;
-        if !planned.candidates.is_empty()
-            && let Some(booked) = write_booking(&txn, &planned, &new, policy, mail, now).await?
-        {
+        if let Some(booked) = write_booking(&txn, &planned, &new, policy, mail, now).await? {
             txn.commit().await?;
             return Ok(booked);
         }
