@@ -30,8 +30,12 @@ pub struct BookingMail {
     /// Start and end in the office's time zone.
     pub start: DateTime<Tz>,
     pub end: DateTime<Tz>,
-    /// The private manage link (view, cancel, reschedule), absolute.
-    pub manage_url: String,
+    /// The private manage link (view, cancel, reschedule), absolute. `None` when staff changed
+    /// the booking: only the resident holds its token, so staff's mails cannot carry it.
+    pub manage_url: Option<String>,
+    /// The site's public base (`CHERGA_PUBLIC_URL`): the calendar event's UID is built on its
+    /// host, the same in every mail of the booking.
+    pub site_url: String,
     /// The confirmation link and code, when the booking awaits confirmation.
     pub confirm_url: Option<String>,
     pub confirm_code: Option<String>,
@@ -98,13 +102,13 @@ impl BookingMail {
         human_time(self.lang, &self.start)
     }
 
-    /// `booking-<id>@<host of the manage link>`: the same event for every mail of the booking.
+    /// `booking-<id>@<host of the site>`: the same event for every mail of the booking.
     pub fn uid(&self) -> String {
         let rest = self
-            .manage_url
+            .site_url
             .split_once("://")
             .map(|(_, r)| r)
-            .unwrap_or(&self.manage_url);
+            .unwrap_or(&self.site_url);
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         let host = if host.is_empty() { "cherga" } else { host };
         format!("booking-{}@{host}", self.booking_id)
@@ -170,10 +174,12 @@ impl BookingMail {
         s.push_str(middle);
         s.push_str(&self.details());
         s.push('\n');
-        s.push_str(&t(l, "mail.manage"));
-        s.push('\n');
-        s.push_str(&self.manage_url);
-        s.push_str("\n\n");
+        if let Some(url) = &self.manage_url {
+            s.push_str(&t(l, "mail.manage"));
+            s.push('\n');
+            s.push_str(url);
+            s.push_str("\n\n");
+        }
         if calendar {
             s.push_str(&t(l, "mail.calendar_hint"));
             s.push_str("\n\n");
@@ -327,7 +333,6 @@ pub fn ics(b: &BookingMail, method: IcsMethod) -> String {
         .ends(b.end.with_timezone(&Utc))
         .timestamp(b.changed_at)
         .sequence(b.sequence())
-        .url(&b.manage_url)
         .status(match method {
             IcsMethod::Request => EventStatus::Confirmed,
             IcsMethod::Cancel => EventStatus::Cancelled,
@@ -343,6 +348,9 @@ pub fn ics(b: &BookingMail, method: IcsMethod) -> String {
                 .add_parameter("ROLE", "REQ-PARTICIPANT")
                 .done(),
         );
+    if let Some(url) = &b.manage_url {
+        event.url(url);
+    }
     let mut cal = Calendar::empty();
     cal.append_property(Property::new("VERSION", "2.0"))
         .append_property(Property::new("PRODID", "-//cherga//booking//UK"))
@@ -392,7 +400,8 @@ mod tests {
             specialist: Some("Ірина".into()),
             end: start + Duration::minutes(20),
             start,
-            manage_url: "https://cherga.example.org/booking/manage/abc123".into(),
+            manage_url: Some("https://cherga.example.org/booking/manage/abc123".into()),
+            site_url: "https://cherga.example.org".into(),
             confirm_url: Some(
                 "https://cherga.example.org/booking/confirm/abc123?code=582913".into(),
             ),
@@ -517,7 +526,11 @@ mod tests {
                 assert!(!m.text.contains("mail."), "untranslated: {}", m.text);
                 assert!(!m.text.contains("%{"), "uninterpolated: {}", m.text);
                 assert!(m.text.contains("K7Q2"), "{}", m.text);
-                assert!(m.text.contains(&b.manage_url), "{}", m.text);
+                assert!(
+                    m.text.contains(b.manage_url.as_deref().unwrap_or("?")),
+                    "{}",
+                    m.text
+                );
             }
             let greeting = match lang {
                 Lang::Uk => "Добрий день, Олена Петренко!",

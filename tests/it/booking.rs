@@ -42,7 +42,7 @@ on_both_databases!(
 );
 
 /// An app with the rate limits and the cancellation delay off unless a test sets them.
-async fn spawn(backend: Backend) -> TestApp {
+pub(crate) async fn spawn(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |c| {
         c.booking.booking_rate_per_minute = 0;
         c.booking.availability_rate_per_minute = 0;
@@ -50,7 +50,7 @@ async fn spawn(backend: Backend) -> TestApp {
     .await
 }
 
-async fn office_id(app: &TestApp, kind: &str) -> i64 {
+pub(crate) async fn office_id(app: &TestApp, kind: &str) -> i64 {
     let r = app.get("/api/v1/offices").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.json()
@@ -64,7 +64,7 @@ async fn office_id(app: &TestApp, kind: &str) -> i64 {
 }
 
 /// A service bookable at the demo office that a given number of specialists handle.
-async fn visit_service(app: &TestApp, office: i64, min_specialists: usize) -> String {
+pub(crate) async fn visit_service(app: &TestApp, office: i64, min_specialists: usize) -> String {
     let specs = app
         .get(&format!("/api/v1/offices/{office}/specialists"))
         .await
@@ -106,7 +106,12 @@ fn days_ahead(n: i64) -> String {
         .to_string()
 }
 
-async fn slots(app: &TestApp, office: i64, service: &str, specialist: Option<i64>) -> Vec<Value> {
+pub(crate) async fn slots(
+    app: &TestApp,
+    office: i64,
+    service: &str,
+    specialist: Option<i64>,
+) -> Vec<Value> {
     let mut url = format!(
         "/api/v1/offices/{office}/availability?service={service}&from={}&to={}",
         days_ahead(0),
@@ -124,7 +129,7 @@ fn request(office: i64, service: &str, start: &str, phone: &str) -> Value {
     json!({"office": office, "service": service, "start": start, "name": "Олена Тест", "phone": phone})
 }
 
-async fn book(app: &TestApp, body: &Value) -> crate::support::Reply {
+pub(crate) async fn book(app: &TestApp, body: &Value) -> crate::support::Reply {
     app.json(Method::POST, "/api/v1/bookings", body, &[]).await
 }
 
@@ -1069,7 +1074,7 @@ async fn resident_pages_book_and_cancel_without_javascript(backend: Backend) {
 
 // ---- mail, confirmation by code, the manage page, limits and caps ----
 
-async fn mails(app: &TestApp, booking_id: i64) -> Vec<mail_outbox::Model> {
+pub(crate) async fn mails(app: &TestApp, booking_id: i64) -> Vec<mail_outbox::Model> {
     mail_outbox::Entity::find()
         .filter(mail_outbox::Column::DedupeKey.starts_with(format!("booking:{booking_id}:")))
         .order_by_asc(mail_outbox::Column::Id)
@@ -1078,7 +1083,7 @@ async fn mails(app: &TestApp, booking_id: i64) -> Vec<mail_outbox::Model> {
         .unwrap()
 }
 
-async fn mail_with_key(app: &TestApp, key: &str) -> mail_outbox::Model {
+pub(crate) async fn mail_with_key(app: &TestApp, key: &str) -> mail_outbox::Model {
     mail_outbox::Entity::find()
         .filter(mail_outbox::Column::DedupeKey.eq(key))
         .one(&app.db)
@@ -1087,7 +1092,7 @@ async fn mail_with_key(app: &TestApp, key: &str) -> mail_outbox::Model {
         .unwrap_or_else(|| panic!("no mail {key}"))
 }
 
-async fn attachment_types(app: &TestApp, outbox_id: i32) -> Vec<String> {
+pub(crate) async fn attachment_types(app: &TestApp, outbox_id: i32) -> Vec<String> {
     mail_attachment::Entity::find()
         .filter(mail_attachment::Column::OutboxId.eq(outbox_id))
         .all(&app.db)
@@ -1124,14 +1129,14 @@ async fn confirm_code_of(app: &TestApp, booking_id: i64) -> String {
     code
 }
 
-fn instant(s: &str) -> chrono::DateTime<chrono::Utc> {
+pub(crate) fn instant(s: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339(s)
         .unwrap()
         .with_timezone(&chrono::Utc)
 }
 
 /// Free slots starting more than two days from now (their reminder is due later).
-fn far(all: &[Value]) -> Vec<Value> {
+pub(crate) fn far(all: &[Value]) -> Vec<Value> {
     let limit = chrono::Utc::now() + chrono::Duration::hours(48);
     all.iter()
         .filter(|s| instant(s["start"].as_str().unwrap()) > limit)
@@ -1139,7 +1144,13 @@ fn far(all: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-fn email_request(office: i64, service: &str, slot: &Value, email: &str, lang: &str) -> Value {
+pub(crate) fn email_request(
+    office: i64,
+    service: &str,
+    slot: &Value,
+    email: &str,
+    lang: &str,
+) -> Value {
     json!({"office": office, "service": service, "start": slot["start"], "name": "Olena",
            "email": email, "lang": lang, "specialist": slot["specialists"][0]})
 }

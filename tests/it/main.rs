@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod binary;
 mod booking;
+mod booking_staff;
 mod browser;
 mod calculators;
 mod case;

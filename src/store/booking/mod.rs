@@ -919,7 +919,7 @@ fn unseal(sealed: &str, confirm_token: &str) -> Option<String> {
 /// What the mails of a booking say; `None` when the resident gave no email.
 fn mail_view(
     rec: &BookingRecord,
-    manage_token: &str,
+    manage_token: Option<&str>,
     mail: &MailSettings,
     now: DateTime<Utc>,
 ) -> Option<BookingMail> {
@@ -939,7 +939,8 @@ fn mail_view(
         specialist: Some(rec.specialist_name.clone()).filter(|n| !n.is_empty()),
         start: rec.starts_at.with_timezone(&tz),
         end: rec.ends_at.with_timezone(&tz),
-        manage_url: mail.manage_url(manage_token),
+        manage_url: manage_token.map(|t| mail.manage_url(t)),
+        site_url: mail.public_url.clone(),
         confirm_url: None,
         confirm_code: None,
         changed_at: now,
@@ -956,7 +957,7 @@ async fn enqueue_booked(
     mail: &MailSettings,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    if let Some(m) = mail_view(rec, manage_token, mail, now) {
+    if let Some(m) = mail_view(rec, Some(manage_token), mail, now) {
         crate::mail::enqueue(txn, booking_mail::booked(&m)).await?;
         if let Some(r) = booking_mail::reminder(&m, mail.reminder_hours, now) {
             crate::mail::enqueue(txn, r).await?;
@@ -1344,7 +1345,7 @@ async fn enqueue_new(
 ) -> Result<(), DbErr> {
     match &secrets.confirm {
         Some((token, code)) => {
-            if let Some(mut m) = mail_view(record, &secrets.manage_token, mail, now) {
+            if let Some(mut m) = mail_view(record, Some(&secrets.manage_token), mail, now) {
                 m.confirm_url = Some(mail.confirm_url(token));
                 m.confirm_code = Some(code.clone());
                 crate::mail::enqueue(txn, booking_mail::confirmation(&m)).await?;
@@ -1546,6 +1547,45 @@ async fn load_records(
         .collect())
 }
 
+/// Who changes a booking: the resident through their manage link, or staff by the booking's
+/// id (from the day's list). Staff never see the manage token, so their changes' mails carry
+/// no manage link; the resident's link keeps working.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    Resident(&'a str),
+    Staff(i32),
+}
+
+impl Actor<'_> {
+    fn manage_token(&self) -> Option<&str> {
+        match self {
+            Actor::Resident(token) => Some(token.trim()),
+            Actor::Staff(_) => None,
+        }
+    }
+
+    async fn find(&self, db: &impl ConnectionTrait) -> Result<booking::Model, AppError> {
+        let q = match self {
+            Actor::Resident(token) => booking::Entity::find().filter(
+                booking::Column::ManageTokenHash.eq(crate::security::token_hash(token.trim())),
+            ),
+            Actor::Staff(id) => booking::Entity::find_by_id(*id),
+        };
+        q.one(db).await?.ok_or_else(unknown_booking)
+    }
+}
+
+/// A booking by id, for staff.
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<BookingRecord>, DbErr> {
+    match booking::Entity::find_by_id(id).one(db).await? {
+        Some(m) => Ok(Some(load_record(db, m).await?)),
+        None => Ok(None),
+    }
+}
+
 /// The booking behind a manage link.
 pub async fn find_by_token(
     db: &impl ConnectionTrait,
@@ -1715,18 +1755,13 @@ async fn confirm_row(
 /// delay (so a bot cannot cancel and re-grab a slot in one breath).
 pub async fn cancel(
     db: &DatabaseConnection,
-    manage_token: &str,
+    who: Actor<'_>,
     policy: &Policy,
     mail: &MailSettings,
 ) -> Result<BookingRecord, AppError> {
     let txn = begin_write(db).await?;
     let now = super::now();
-    let hash = crate::security::token_hash(manage_token.trim());
-    let row = booking::Entity::find()
-        .filter(booking::Column::ManageTokenHash.eq(hash))
-        .one(&txn)
-        .await?
-        .ok_or_else(unknown_booking)?;
+    let row = who.find(&txn).await?;
     let status = Status::from_code(&row.status).unwrap_or(Status::Cancelled);
     if !status.is_active() {
         return Err(not_active(status));
@@ -1760,7 +1795,7 @@ pub async fn cancel(
     // why: only a confirmed booking's address is known to be the resident's; a pending one's
     // may be anyone's, and it has no calendar event to remove.
     if status == Status::Confirmed
-        && let Some(m) = mail_view(&rec, manage_token.trim(), mail, now)
+        && let Some(m) = mail_view(&rec, who.manage_token(), mail, now)
     {
         crate::mail::enqueue(&txn, booking_mail::cancelled(&m)).await?;
     }
@@ -1772,19 +1807,14 @@ pub async fn cancel(
 /// specialist of the office with the skill. The old time is freed in the same transaction.
 pub async fn reschedule(
     db: &DatabaseConnection,
-    manage_token: &str,
+    who: Actor<'_>,
     start: DateTime<Utc>,
     policy: &Policy,
     mail: &MailSettings,
 ) -> Result<BookingRecord, BookError> {
     let txn = begin_write(db).await?;
     let now = super::now();
-    let hash = crate::security::token_hash(manage_token.trim());
-    let row = booking::Entity::find()
-        .filter(booking::Column::ManageTokenHash.eq(hash))
-        .one(&txn)
-        .await?
-        .ok_or_else(unknown_booking)?;
+    let row = who.find(&txn).await?;
     let status = Status::from_code(&row.status).unwrap_or(Status::Cancelled);
     if !status.is_active()
         || (status == Status::Pending && row.hold_expires_at.is_none_or(|t| t <= now))
@@ -1854,7 +1884,7 @@ pub async fn reschedule(
                 .ok_or_else(unknown_booking)?;
             let rec = load_record(&txn, fresh).await?;
             if status == Status::Confirmed
-                && let Some(m) = mail_view(&rec, manage_token.trim(), mail, now)
+                && let Some(m) = mail_view(&rec, who.manage_token(), mail, now)
             {
                 crate::mail::withdraw(
                     &txn,

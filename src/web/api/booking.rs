@@ -505,8 +505,13 @@ pub async fn cancel(
     Path(token): Path<String>,
 ) -> AppResult<Json<BookingDto>> {
     let policy = state.config.booking_policy();
-    let b =
-        store::booking::cancel(&state.db, &token, &policy, &state.config.booking_mail()).await?;
+    let b = store::booking::cancel(
+        &state.db,
+        store::booking::Actor::Resident(&token),
+        &policy,
+        &state.config.booking_mail(),
+    )
+    .await?;
     Ok(Json(booking_dto(&b, None)))
 }
 
@@ -533,7 +538,15 @@ pub async fn reschedule(
         _ => chrono_tz::Europe::Kyiv,
     };
     let mail = state.config.booking_mail();
-    match store::booking::reschedule(&state.db, &token, start, &policy, &mail).await {
+    match store::booking::reschedule(
+        &state.db,
+        store::booking::Actor::Resident(&token),
+        start,
+        &policy,
+        &mail,
+    )
+    .await
+    {
         Ok(b) => Json(booking_dto(&b, None)).into_response(),
         Err(e) => book_error_response(e, lang, tz),
     }

@@ -2,6 +2,7 @@
 //! confirmation pages, and the staff's day list. Plain forms and links: no JavaScript needed.
 
 mod offices;
+mod staff;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -561,7 +562,10 @@ async fn confirm_code(
 struct ReschedulePage {
     chrome: Chrome,
     b: BookingView,
-    token: String,
+    /// The path the page and its form live under (the manage link, or staff's).
+    base: String,
+    /// Where "back" goes.
+    back: String,
     days: Vec<Link>,
     /// (RFC 3339 start, `HH:MM`) of the chosen day.
     times: Vec<(String, String)>,
@@ -573,6 +577,46 @@ struct RescheduleQuery {
     day: Option<String>,
 }
 
+/// Who moves or cancels a booking from the pages: the resident under their manage link, or
+/// staff from the day's list.
+enum Mover {
+    Resident(String),
+    Staff(i32),
+}
+
+impl Mover {
+    fn base(&self) -> String {
+        match self {
+            Mover::Resident(token) => format!("/booking/manage/{token}"),
+            Mover::Staff(id) => format!("/booking/staff/{id}"),
+        }
+    }
+
+    fn actor(&self) -> store::booking::Actor<'_> {
+        match self {
+            Mover::Resident(token) => store::booking::Actor::Resident(token),
+            Mover::Staff(id) => store::booking::Actor::Staff(*id),
+        }
+    }
+
+    async fn find(&self, state: &AppState) -> AppResult<BookingRecord> {
+        let found = match self {
+            Mover::Resident(token) => store::booking::find_by_token(&state.db, token).await?,
+            Mover::Staff(id) => store::booking::find_by_id(&state.db, *id).await?,
+        };
+        found.ok_or_else(AppError::not_found)
+    }
+
+    /// Where the mover goes once the booking is as they want it.
+    fn done(&self, b: &BookingRecord, moved: bool) -> String {
+        match self {
+            Mover::Resident(token) if moved => format!("/booking/manage/{token}?moved=1"),
+            Mover::Resident(token) => format!("/booking/manage/{token}"),
+            Mover::Staff(_) => staff::day_url(b),
+        }
+    }
+}
+
 async fn reschedule_form(
     State(state): State<AppState>,
     ctx: RequestContext,
@@ -580,7 +624,15 @@ async fn reschedule_form(
     Path(token): Path<String>,
     Query(q): Query<RescheduleQuery>,
 ) -> AppResult<Response> {
-    reschedule_page(&state, &ctx, staff.as_ref(), token, q, None).await
+    reschedule_page(
+        &state,
+        &ctx,
+        staff.as_ref(),
+        Mover::Resident(token),
+        q,
+        None,
+    )
+    .await
 }
 
 /// The free times of the booking's service at its office, to move it to one of them.
@@ -588,17 +640,16 @@ async fn reschedule_page(
     state: &AppState,
     ctx: &RequestContext,
     staff: Option<&Staff>,
-    token: String,
+    mover: Mover,
     q: RescheduleQuery,
     notice: Option<String>,
 ) -> AppResult<Response> {
     let t = Tr(ctx.lang);
-    let b = store::booking::find_by_token(&state.db, &token)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let b = mover.find(state).await?;
     if !b.status.is_active() {
-        return Ok(Redirect::to(&format!("/booking/manage/{token}")).into_response());
+        return Ok(Redirect::to(&mover.done(&b, false)).into_response());
     }
+    let base = mover.base();
     let policy = state.config.booking_policy();
     let tz = b.timezone;
     let today = Utc::now().with_timezone(&tz).date_naive();
@@ -628,7 +679,7 @@ async fn reschedule_page(
     let days = day_list
         .iter()
         .map(|d| Link {
-            href: format!("/booking/manage/{token}/reschedule?day={d}"),
+            href: format!("{base}/reschedule?day={d}"),
             label: day_label(t, *d),
             current: Some(*d) == chosen,
         })
@@ -646,7 +697,8 @@ async fn reschedule_page(
     let mut resp = render(&ReschedulePage {
         chrome: Chrome::new(ctx, staff),
         b: view(t, &b),
-        token,
+        back: mover.done(&b, false),
+        base,
         days,
         times,
         notice,
@@ -672,23 +724,28 @@ async fn reschedule(
     Path(token): Path<String>,
     Form(form): Form<RescheduleForm>,
 ) -> AppResult<Response> {
-    check_csrf(&ctx, &form.csrf)?;
+    move_booking(&state, &ctx, staff.as_ref(), Mover::Resident(token), form).await
+}
+
+/// Moves the booking to the chosen start; a time taken meanwhile shows the free times again
+/// with a notice (409).
+async fn move_booking(
+    state: &AppState,
+    ctx: &RequestContext,
+    staff: Option<&Staff>,
+    mover: Mover,
+    form: RescheduleForm,
+) -> AppResult<Response> {
+    check_csrf(ctx, &form.csrf)?;
     let start = parse_start("start", &form.start).map_err(|e| AppError::invalid_fields(vec![e]))?;
     let policy = state.config.booking_policy();
     let mail = state.config.booking_mail();
-    match store::booking::reschedule(&state.db, &token, start, &policy, &mail).await {
-        Ok(_) => Ok(Redirect::to(&format!("/booking/manage/{token}?moved=1")).into_response()),
+    match store::booking::reschedule(&state.db, mover.actor(), start, &policy, &mail).await {
+        Ok(b) => Ok(Redirect::to(&mover.done(&b, true)).into_response()),
         Err(BookError::Taken { .. }) => {
             let notice = Tr(ctx.lang).get("booking.time_taken");
-            reschedule_page(
-                &state,
-                &ctx,
-                staff.as_ref(),
-                token,
-                RescheduleQuery::default(),
-                Some(notice),
-            )
-            .await
+            let q = RescheduleQuery::default();
+            reschedule_page(state, ctx, staff, mover, q, Some(notice)).await
         }
         Err(BookError::Refused { message, .. }) => Err(AppError::Conflict(message)),
         Err(BookError::Other(e)) => Err(e),
@@ -707,11 +764,20 @@ async fn cancel(
     Path(token): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> AppResult<Response> {
-    check_csrf(&ctx, &form.csrf)?;
+    cancel_booking(&state, &ctx, Mover::Resident(token), &form.csrf).await
+}
+
+async fn cancel_booking(
+    state: &AppState,
+    ctx: &RequestContext,
+    mover: Mover,
+    csrf: &str,
+) -> AppResult<Response> {
+    check_csrf(ctx, csrf)?;
     let policy = state.config.booking_policy();
     let mail = state.config.booking_mail();
-    store::booking::cancel(&state.db, &token, &policy, &mail).await?;
-    Ok(Redirect::to(&format!("/booking/manage/{token}")).into_response())
+    let b = store::booking::cancel(&state.db, mover.actor(), &policy, &mail).await?;
+    Ok(Redirect::to(&mover.done(&b, false)).into_response())
 }
 
 #[derive(Template)]
@@ -751,79 +817,6 @@ async fn confirm(
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct StaffQuery {
-    office: Option<i32>,
-    date: Option<String>,
-}
-
-struct StaffRow {
-    id: i32,
-    b: BookingView,
-    resident: String,
-}
-
-#[derive(Template)]
-#[template(path = "booking/staff.html")]
-struct StaffPage {
-    chrome: Chrome,
-    offices: Vec<Link>,
-    date: String,
-    rows: Vec<StaffRow>,
-}
-
-async fn staff_day(
-    State(state): State<AppState>,
-    ctx: RequestContext,
-    staff: Staff,
-    Query(q): Query<StaffQuery>,
-) -> AppResult<Response> {
-    let t = Tr(ctx.lang);
-    let offices = store::booking::list_offices(&state.db).await?;
-    let office = q
-        .office
-        .and_then(|id| offices.iter().find(|o| o.id == id))
-        .or(offices.first())
-        .ok_or_else(AppError::not_found)?;
-    let date = q
-        .date
-        .as_deref()
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .unwrap_or_else(|| Utc::now().with_timezone(&office.timezone).date_naive());
-    let rows = store::booking::list_office_day(&state.db, office.id, date)
-        .await?
-        .iter()
-        .map(|b| StaffRow {
-            id: b.id,
-            b: view(t, b),
-            resident: [
-                Some(b.name.clone()),
-                b.phone.clone(),
-                b.email.clone(),
-                b.account.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(", "),
-        })
-        .collect();
-    let office_id = office.id;
-    render(&StaffPage {
-        chrome: Chrome::new(&ctx, Some(&staff)),
-        offices: offices
-            .iter()
-            .map(|o| Link {
-                href: o.id.to_string(),
-                label: t.pick(&o.name).to_string(),
-                current: o.id == office_id,
-            })
-            .collect(),
-        date: date.to_string(),
-        rows,
-    })
-}
-
 /// The booking pages. `limits` are the API's: the same per-address budget covers both.
 pub fn routes(limits: &Limits) -> Router<AppState> {
     let availability = from_fn_with_state(limits.availability.clone(), limit);
@@ -852,6 +845,6 @@ pub fn routes(limits: &Limits) -> Router<AppState> {
         )
         .route("/booking/manage/{token}/cancel", post(cancel))
         .route("/booking/confirm/{token}", get(confirm_form).post(confirm))
-        .route("/booking/staff", get(staff_day))
+        .merge(staff::routes())
         .merge(offices::routes())
 }
