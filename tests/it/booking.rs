@@ -1298,19 +1298,26 @@ async fn mail_follows_the_booking(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let cancelled = mail_with_key(&app, &format!("booking:{id}:cancelled")).await;
+    let cancelled = assert_cancellation_mailed(&app, id).await;
     assert_eq!(cancelled.lang, "en");
+    app.finish().await;
+}
+
+/// The cancellation notice went out with the calendar file that removes the event, and no
+/// reminder is left to send.
+pub(crate) async fn assert_cancellation_mailed(app: &TestApp, id: i64) -> mail_outbox::Model {
+    let cancelled = mail_with_key(app, &format!("booking:{id}:cancelled")).await;
     assert_eq!(
-        attachment_types(&app, cancelled.id).await,
+        attachment_types(app, cancelled.id).await,
         ["text/calendar; charset=utf-8; method=CANCEL"]
     );
-    let queued_reminders = mails(&app, id)
+    let queued_reminders = mails(app, id)
         .await
         .into_iter()
         .filter(|m| m.dedupe_key.contains(":reminder:") && m.status == "queued")
         .count();
     assert_eq!(queued_reminders, 0);
-    app.finish().await;
+    cancelled
 }
 
 async fn confirm_by_code_on_page_and_api(backend: Backend) {

@@ -19,8 +19,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, TryInsertRe
 
 use super::{
     BookError, BookedRecord, NewBooking, Planned, Secrets, begin_write, booked, booked_record,
-    claimed_in, day_load, enqueue_new, insert_row, minute_of, new_row, person_bookings,
-    release_due, write_booking,
+    claimed_in, day_load, enqueue_new, insert_claims, insert_row, minute_of, new_row,
+    person_bookings, release_due, write_booking,
 };
 use crate::domain::booking::fair::{self, PersonBooking};
 use crate::domain::booking::{Policy, Status};
@@ -378,17 +378,7 @@ async fn claim_all(
     let mut rest = claims;
     while !rest.is_empty() {
         let tail = rest.split_off(rest.len().min(CLAIM_ROWS_PER_INSERT));
-        got += match booking_claim::Entity::insert_many(rest)
-            .on_conflict_do_nothing_on([
-                booking_claim::Column::SpecialistId,
-                booking_claim::Column::Minute,
-            ])
-            .exec_without_returning(txn)
-            .await?
-        {
-            TryInsertResult::Inserted(n) => n,
-            TryInsertResult::Conflicted | TryInsertResult::Empty => 0,
-        };
+        got += insert_claims(txn, rest).await?;
         rest = tail;
     }
     if got != wanted {

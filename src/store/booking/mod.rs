@@ -380,6 +380,16 @@ async fn load_plans(
     with_busy(db, plan, specs, specialist_ids, now, (start, end)).await
 }
 
+/// The day of the week `weekday` (0 = Monday) in a specialist's plan, if both exist.
+fn weekday_of(
+    specs: &mut HashMap<i32, SpecialistPlan>,
+    specialist_id: i32,
+    weekday: i32,
+) -> Option<&mut crate::domain::booking::schedule::WorkDay> {
+    let day = usize::try_from(weekday).ok()?;
+    specs.get_mut(&specialist_id)?.week.get_mut(day)
+}
+
 /// The plans without busy time: hours, closed days, weeks, breaks, walk-in periods and
 /// exceptions of the days `from..=to`.
 async fn load_static_plans(
@@ -445,11 +455,8 @@ async fn load_static_plans(
         .all(db)
         .await?
     {
-        if let Some(day) = specs.get_mut(&b.specialist_id).and_then(|s| {
-            usize::try_from(b.weekday)
-                .ok()
-                .and_then(|d| s.week.get_mut(d))
-        }) && let Some(win) = LocalWindow::parse(&b.starts, &b.ends)
+        if let Some(day) = weekday_of(&mut specs, b.specialist_id, b.weekday)
+            && let Some(win) = LocalWindow::parse(&b.starts, &b.ends)
         {
             day.breaks.push(win);
         }
@@ -459,11 +466,8 @@ async fn load_static_plans(
         .all(db)
         .await?
     {
-        if let Some(day) = specs.get_mut(&w.specialist_id).and_then(|s| {
-            usize::try_from(w.weekday)
-                .ok()
-                .and_then(|d| s.week.get_mut(d))
-        }) && let Some(win) = LocalWindow::parse(&w.starts, &w.ends)
+        if let Some(day) = weekday_of(&mut specs, w.specialist_id, w.weekday)
+            && let Some(win) = LocalWindow::parse(&w.starts, &w.ends)
         {
             day.walk_in.push(win);
         }
@@ -1197,21 +1201,7 @@ async fn claim_minutes(
         })
         .collect();
     let wanted = rows.len() as u64;
-    // why: ON CONFLICT DO NOTHING instead of a savepoint around a failing INSERT: two round
-    // trips fewer on the hot path. On PostgreSQL it still waits for a concurrent uncommitted
-    // claim of the same minute and then skips it, so the count below decides every race.
-    let got = match booking_claim::Entity::insert_many(rows)
-        .on_conflict_do_nothing_on([
-            booking_claim::Column::SpecialistId,
-            booking_claim::Column::Minute,
-        ])
-        .exec_without_returning(txn)
-        .await?
-    {
-        TryInsertResult::Inserted(n) => n,
-        TryInsertResult::Conflicted | TryInsertResult::Empty => 0,
-    };
-    if got == wanted {
+    if insert_claims(txn, rows).await? == wanted {
         return Ok(true);
     }
     booking_claim::Entity::delete_many()
@@ -1219,6 +1209,30 @@ async fn claim_minutes(
         .exec(txn)
         .await?;
     Ok(false)
+}
+
+/// Inserts claims, skipping minutes already claimed; returns how many went in.
+///
+/// why: ON CONFLICT DO NOTHING instead of a savepoint around a failing INSERT: two round
+/// trips fewer on the hot path. On PostgreSQL it still waits for a concurrent uncommitted
+/// claim of the same minute and then skips it, so the caller's count decides every race.
+async fn insert_claims(
+    txn: &impl ConnectionTrait,
+    rows: Vec<booking_claim::ActiveModel>,
+) -> Result<u64, DbErr> {
+    Ok(
+        match booking_claim::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([
+                booking_claim::Column::SpecialistId,
+                booking_claim::Column::Minute,
+            ])
+            .exec_without_returning(txn)
+            .await?
+        {
+            TryInsertResult::Inserted(n) => n,
+            TryInsertResult::Conflicted | TryInsertResult::Empty => 0,
+        },
+    )
 }
 
 /// The booking record from what the booking already read, without reading it back.
