@@ -460,14 +460,12 @@ async fn channels_decide_what_can_be_booked(backend: Backend) {
     app.finish().await;
 }
 
-/// Sends `n` bookings of one start at once, each from a different phone, across `apps`.
-async fn race(apps: &[&TestApp], body: &Value, n: usize) -> (usize, usize, Vec<String>) {
+/// Posts every body to `/api/v1/bookings` at once, spread over `routers` (one per app
+/// instance); the answers in the bodies' order.
+async fn post_at_once(routers: &[axum::Router], bodies: Vec<Value>) -> Vec<(StatusCode, String)> {
     let mut tasks = Vec::new();
-    for i in 0..n {
-        let mut b = body.clone();
-        b["phone"] = json!(format!("+380 67 {:07}", 1_000_000 + i));
-        let app = apps[i % apps.len()];
-        let router = app.router.clone();
+    for (i, b) in bodies.into_iter().enumerate() {
+        let router = routers[i % routers.len()].clone();
         tasks.push(tokio::spawn(async move {
             use tower::ServiceExt;
             let req = axum::http::Request::post("/api/v1/bookings")
@@ -483,9 +481,25 @@ async fn race(apps: &[&TestApp], body: &Value, n: usize) -> (usize, usize, Vec<S
             (status, String::from_utf8_lossy(&bytes).into_owned())
         }));
     }
-    let (mut ok, mut taken, mut other) = (0, 0, Vec::new());
+    let mut answers = Vec::with_capacity(tasks.len());
     for t in tasks {
-        let (status, body) = t.await.unwrap();
+        answers.push(t.await.unwrap());
+    }
+    answers
+}
+
+/// Sends `n` bookings of one start at once, each from a different phone, across `routers`,
+/// and sorts the answers: created, taken, anything else.
+async fn race(routers: &[axum::Router], body: &Value, n: usize) -> (usize, usize, Vec<String>) {
+    let bodies = (0..n)
+        .map(|i| {
+            let mut b = body.clone();
+            b["phone"] = json!(format!("+380 67 {:07}", 1_000_000 + i));
+            b
+        })
+        .collect();
+    let (mut ok, mut taken, mut other) = (0, 0, Vec::new());
+    for (status, body) in post_at_once(routers, bodies).await {
         match status {
             StatusCode::CREATED => ok += 1,
             StatusCode::CONFLICT if body.contains("slot_taken") => taken += 1,
@@ -508,7 +522,7 @@ async fn two_hundred_racers_one_winner(backend: Backend) {
     let first = slots(&app, office, &service, None).await[0].clone();
     let mut body = request(office, &service, first["start"].as_str().unwrap(), "");
     body["specialist"] = first["specialists"][0].clone();
-    let (ok, taken, other) = race(&[&app], &body, 200).await;
+    let (ok, taken, other) = race(std::slice::from_ref(&app.router), &body, 200).await;
     assert_eq!((ok, taken), (1, 199), "others: {other:?}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM booking").await, 1);
     no_batch_undone();
@@ -530,53 +544,11 @@ async fn two_instances_one_winner(backend: Backend) {
     let first = slots(&app, office, &service, None).await[0].clone();
     let mut body = request(office, &service, first["start"].as_str().unwrap(), "");
     body["specialist"] = first["specialists"][0].clone();
-    let second = TestAppRef { router: router2 };
-    let (ok, taken, other) = race2(&app, &second, &body, 200).await;
+    let (ok, taken, other) = race(&[app.router.clone(), router2], &body, 200).await;
     assert_eq!((ok, taken), (1, 199), "others: {other:?}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM booking").await, 1);
     let _ = db2.close().await;
     app.finish().await;
-}
-
-struct TestAppRef {
-    router: axum::Router,
-}
-
-async fn race2(a: &TestApp, b: &TestAppRef, body: &Value, n: usize) -> (usize, usize, Vec<String>) {
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let mut req_body = body.clone();
-        req_body["phone"] = json!(format!("+380 67 {:07}", 2_000_000 + i));
-        let router = if i % 2 == 0 {
-            a.router.clone()
-        } else {
-            b.router.clone()
-        };
-        tasks.push(tokio::spawn(async move {
-            use tower::ServiceExt;
-            let req = axum::http::Request::post("/api/v1/bookings")
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(req_body.to_string()))
-                .unwrap();
-            let resp = router.oneshot(req).await.unwrap();
-            let status = resp.status();
-            let bytes = http_body_util::BodyExt::collect(resp.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            (status, String::from_utf8_lossy(&bytes).into_owned())
-        }));
-    }
-    let (mut ok, mut taken, mut other) = (0, 0, Vec::new());
-    for t in tasks {
-        let (status, body) = t.await.unwrap();
-        match status {
-            StatusCode::CREATED => ok += 1,
-            StatusCode::CONFLICT if body.contains("slot_taken") => taken += 1,
-            s => other.push(format!("{s}: {body}")),
-        }
-    }
-    (ok, taken, other)
 }
 
 async fn any_specialist_race_fills_each_specialist_once(backend: Backend) {
@@ -591,7 +563,7 @@ async fn any_specialist_race_fills_each_specialist_once(backend: Backend) {
         .clone();
     let free = slot["specialists"].as_array().unwrap().len();
     let body = request(office, &service, slot["start"].as_str().unwrap(), "");
-    let (ok, taken, other) = race(&[&app], &body, 50).await;
+    let (ok, taken, other) = race(std::slice::from_ref(&app.router), &body, 50).await;
     assert_eq!((ok, taken), (free, 50 - free), "others: {other:?}");
     let distinct = count(&app, "SELECT COUNT(DISTINCT specialist_id) FROM booking").await;
     assert_eq!(distinct as usize, free);
@@ -1677,27 +1649,8 @@ async fn caps_hold_under_a_race(backend: Backend) {
             ));
         }
     }
-    let mut tasks = Vec::new();
-    for b in bodies {
-        let router = app.router.clone();
-        tasks.push(tokio::spawn(async move {
-            use tower::ServiceExt;
-            let req = axum::http::Request::post("/api/v1/bookings")
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(b.to_string()))
-                .unwrap();
-            let resp = router.oneshot(req).await.unwrap();
-            let status = resp.status();
-            let bytes = http_body_util::BodyExt::collect(resp.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            (status, String::from_utf8_lossy(&bytes).into_owned())
-        }));
-    }
     let mut ok = 0;
-    for t in tasks {
-        let (status, body) = t.await.unwrap();
+    for (status, body) in post_at_once(std::slice::from_ref(&app.router), bodies).await {
         match status {
             StatusCode::CREATED => ok += 1,
             StatusCode::CONFLICT => assert!(

@@ -1082,36 +1082,23 @@ async fn check_in_windows_and_refusals(backend: Backend) {
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     // Pending and cancelled bookings are refused, even when due.
     move_booking(&app, &b, 0).await;
-    exec(
-        &app,
-        &format!(
-            "UPDATE booking SET status = 'pending' WHERE id = {}",
-            b["id"]
-        ),
-    )
-    .await;
-    let r = check_in(&app, OFFICE, &code, "en").await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    assert!(
-        r.json()["message"].as_str().unwrap().contains("Confirm"),
-        "{}",
-        r.body
-    );
-    exec(
-        &app,
-        &format!(
-            "UPDATE booking SET status = 'cancelled' WHERE id = {}",
-            b["id"]
-        ),
-    )
-    .await;
-    let r = check_in(&app, OFFICE, &code, "en").await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
-    assert!(
-        r.json()["message"].as_str().unwrap().contains("cancelled"),
-        "{}",
-        r.body
-    );
+    for (status, said) in [("pending", "Confirm"), ("cancelled", "cancelled")] {
+        exec(
+            &app,
+            &format!(
+                "UPDATE booking SET status = '{status}' WHERE id = {}",
+                b["id"]
+            ),
+        )
+        .await;
+        let r = check_in(&app, OFFICE, &code, "en").await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{status}: {}", r.body);
+        assert!(
+            r.json()["message"].as_str().unwrap().contains(said),
+            "{status}: {}",
+            r.body
+        );
+    }
     // No refusal left a ticket or a board event.
     assert_eq!(tickets().await, 0);
     assert_eq!(events().await, 0);

@@ -91,6 +91,66 @@ fn day_label(t: Tr, d: NaiveDate) -> String {
     )
 }
 
+/// The days with free times of a service at an office (over the booking horizon, at most a
+/// month), the one chosen (asked for, else the first), and its free starts.
+struct FreeDays {
+    t: Tr,
+    list: Vec<NaiveDate>,
+    chosen: Option<NaiveDate>,
+    starts: Vec<chrono::DateTime<chrono_tz::Tz>>,
+}
+
+impl FreeDays {
+    fn days(&self, href: impl Fn(NaiveDate) -> String) -> Vec<Link> {
+        self.list
+            .iter()
+            .map(|d| Link {
+                href: href(*d),
+                label: day_label(self.t, *d),
+                current: Some(*d) == self.chosen,
+            })
+            .collect()
+    }
+}
+
+async fn free_days(
+    state: &AppState,
+    t: Tr,
+    office_id: i32,
+    tz: chrono_tz::Tz,
+    service_code: &str,
+    asked: Option<&str>,
+) -> AppResult<FreeDays> {
+    let policy = state.config.booking_policy();
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let to = today + Duration::days(policy.horizon_days.clamp(0, 31));
+    let a =
+        store::booking::availability(&state.db, office_id, service_code, today, to, None, &policy)
+            .await?;
+    let mut list: Vec<NaiveDate> = a
+        .slots
+        .iter()
+        .map(|s| s.start.with_timezone(&tz).date_naive())
+        .collect();
+    list.dedup();
+    let chosen = asked
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .filter(|d| list.contains(d))
+        .or_else(|| list.first().copied());
+    let starts = a
+        .slots
+        .iter()
+        .map(|s| s.start.with_timezone(&tz))
+        .filter(|s| Some(s.date_naive()) == chosen)
+        .collect();
+    Ok(FreeDays {
+        t,
+        list,
+        chosen,
+        starts,
+    })
+}
+
 #[derive(Debug, Deserialize)]
 struct TimesQuery {
     service: String,
@@ -195,56 +255,28 @@ async fn times_page(
         .collect();
     let (mut days, mut times) = (Vec::new(), Vec::new());
     if let Some(office) = office {
-        let policy = state.config.booking_policy();
-        let today = Utc::now().with_timezone(&office.timezone).date_naive();
-        let to = today + Duration::days(policy.horizon_days.clamp(0, 31));
-        let a = store::booking::availability(
-            &state.db,
+        let free = free_days(
+            state,
+            t,
             office.id,
+            office.timezone,
             &service.code,
-            today,
-            to,
-            None,
-            &policy,
+            q.day.as_deref(),
         )
         .await?;
-        let tz = office.timezone;
-        let mut day_list: Vec<NaiveDate> = a
-            .slots
+        days = free.days(|d| format!("{base}&office={}&day={d}", office.id));
+        times = free
+            .starts
             .iter()
-            .map(|s| s.start.with_timezone(&tz).date_naive())
-            .collect();
-        day_list.dedup();
-        let chosen = q
-            .day
-            .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .filter(|d| day_list.contains(d))
-            .or_else(|| day_list.first().copied());
-        days = day_list
-            .iter()
-            .map(|d| Link {
-                href: format!("{base}&office={}&day={d}", office.id),
-                label: day_label(t, *d),
-                current: Some(*d) == chosen,
-            })
-            .collect();
-        times = a
-            .slots
-            .iter()
-            .filter(|s| Some(s.start.with_timezone(&tz).date_naive()) == chosen)
-            .map(|s| {
-                let start = s.start.with_timezone(&tz);
-                Link {
-                    href: format!(
-                        "/booking/details?office={}&service={}&start={}",
-                        office.id,
-                        enc(&service.code),
-                        enc(&start.to_rfc3339())
-                    ),
-                    label: start.format("%H:%M").to_string(),
-                    current: false,
-                }
+            .map(|start| Link {
+                href: format!(
+                    "/booking/details?office={}&service={}&start={}",
+                    office.id,
+                    enc(&service.code),
+                    enc(&start.to_rfc3339())
+                ),
+                label: start.format("%H:%M").to_string(),
+                current: false,
             })
             .collect();
     }
@@ -650,48 +682,20 @@ async fn reschedule_page(
         return Ok(Redirect::to(&mover.done(&b, false)).into_response());
     }
     let base = mover.base();
-    let policy = state.config.booking_policy();
-    let tz = b.timezone;
-    let today = Utc::now().with_timezone(&tz).date_naive();
-    let to = today + Duration::days(policy.horizon_days.clamp(0, 31));
-    let a = store::booking::availability(
-        &state.db,
+    let free = free_days(
+        state,
+        t,
         b.office_id,
+        b.timezone,
         &b.service_code,
-        today,
-        to,
-        None,
-        &policy,
+        q.day.as_deref(),
     )
     .await?;
-    let mut day_list: Vec<NaiveDate> = a
-        .slots
+    let days = free.days(|d| format!("{base}/reschedule?day={d}"));
+    let times = free
+        .starts
         .iter()
-        .map(|s| s.start.with_timezone(&tz).date_naive())
-        .collect();
-    day_list.dedup();
-    let chosen = q
-        .day
-        .as_deref()
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .filter(|d| day_list.contains(d))
-        .or_else(|| day_list.first().copied());
-    let days = day_list
-        .iter()
-        .map(|d| Link {
-            href: format!("{base}/reschedule?day={d}"),
-            label: day_label(t, *d),
-            current: Some(*d) == chosen,
-        })
-        .collect();
-    let times = a
-        .slots
-        .iter()
-        .filter(|s| Some(s.start.with_timezone(&tz).date_naive()) == chosen)
-        .map(|s| {
-            let start = s.start.with_timezone(&tz);
-            (start.to_rfc3339(), start.format("%H:%M").to_string())
-        })
+        .map(|start| (start.to_rfc3339(), start.format("%H:%M").to_string()))
         .collect();
     let conflict = notice.is_some();
     let mut resp = render(&ReschedulePage {
