@@ -234,13 +234,16 @@ async fn admin_builds_an_office_whose_slots_show(backend: Backend) {
         &format!("SELECT CAST(id AS BIGINT) FROM office_closure WHERE office_id = {office}"),
     )
     .await;
-    let r = app
-        .form(
-            &format!("/admin/offices/{office}/closures/{closure}/delete"),
-            &[("csrf", &csrf)],
-            &cookies,
-        )
+    let remove = format!("/admin/offices/{office}/closures/{closure}/delete");
+    let page = app
+        .get_with(&format!("/admin/offices/{office}"), &[("cookie", &cookies)])
         .await;
+    assert!(
+        page.body.contains(&format!("action=\"{remove}\"")),
+        "the page offers the removal: {}",
+        page.body
+    );
+    let r = app.form(&remove, &[("csrf", &csrf)], &cookies).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(!starts(&app, office, &service, &d4, &d4).await.is_empty());
 
