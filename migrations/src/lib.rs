@@ -15,6 +15,7 @@ mod m20261206_000004_visit_case;
 mod m20261206_100100_case_uniques;
 mod m20261206_100200_ledger_indexes;
 mod m20261206_100300_office_active;
+mod m20261206_200100_desk_unique;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_100100_case_uniques::Migration),
             Box::new(m20261206_100200_ledger_indexes::Migration),
             Box::new(m20261206_100300_office_active::Migration),
+            Box::new(m20261206_200100_desk_unique::Migration),
         ]
     }
 }

@@ -936,16 +936,27 @@ async fn desk_free(
         .find(|s| Some(s.id) != except);
     match holder {
         None => Ok(()),
-        Some(s) => Err(AppError::Conflict(Text::new(
-            format!(
-                "Вікно «{label}» уже закріплене за спеціалістом {}. Оберіть інше або спершу звільніть це.",
-                s.name
-            ),
-            format!(
-                "Desk \"{label}\" already belongs to {}. Choose another or free that one first.",
-                s.name
-            ),
-        ))),
+        Some(s) => Err(desk_taken(label, Some(&s.name))),
+    }
+}
+
+fn desk_taken(label: &str, holder: Option<&str>) -> AppError {
+    let (uk, en) = match holder {
+        Some(name) => (format!("спеціалістом {name}"), name.to_string()),
+        None => ("іншим спеціалістом".into(), "another specialist".into()),
+    };
+    AppError::Conflict(Text::new(
+        format!("Вікно «{label}» уже закріплене за {uk}. Оберіть інше або спершу звільніть це."),
+        format!("Desk \"{label}\" already belongs to {en}. Choose another or free that one first."),
+    ))
+}
+
+/// A save that raced another past `desk_free` meets the desk's unique index: the same answer
+/// as when the check sees it.
+fn desk_raced(label: &str) -> impl FnOnce(DbErr) -> AppError + '_ {
+    move |e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => desk_taken(label, None),
+        _ => e.into(),
     }
 }
 
@@ -975,7 +986,8 @@ pub async fn create_specialist(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(desk_raced(&c.window_label))?;
     write_skills(&txn, s.id, &skills).await?;
     bump_version(&txn, OFFICES).await?;
     txn.commit().await?;
@@ -1025,7 +1037,7 @@ pub async fn update_specialist(
     let mut m: specialist::ActiveModel = s.into();
     m.name = Set(c.name.clone());
     m.window_label = Set(c.window_label.clone());
-    m.update(&txn).await?;
+    m.update(&txn).await.map_err(desk_raced(&c.window_label))?;
     write_skills(&txn, id, &skills).await?;
     saved(txn, stranded.len()).await
 }
@@ -1060,9 +1072,10 @@ pub async fn set_specialist_active(
         Ok(txn) => txn,
         Err(outcome) => return Ok(outcome),
     };
+    let label = s.window_label.clone();
     let mut m: specialist::ActiveModel = s.into();
     m.active = Set(active);
-    m.update(&txn).await?;
+    m.update(&txn).await.map_err(desk_raced(&label))?;
     saved(txn, affected.len()).await
 }
 

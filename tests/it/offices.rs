@@ -13,6 +13,7 @@ on_both_databases!(
     only_admins_edit_offices,
     changes_that_strand_bookings_ask_first_and_keep_them,
     desks_and_closed_days_are_checked,
+    one_desk_one_active_specialist_even_at_once,
 );
 
 async fn spawn(backend: Backend) -> TestApp {
@@ -949,5 +950,68 @@ async fn desks_and_closed_days_are_checked(backend: Backend) {
         .await,
         1
     );
+    app.finish().await;
+}
+
+/// Eight admins give eight new specialists one desk at the same moment: the database keeps one
+/// (a partial unique index, so PostgreSQL's concurrent saves cannot both pass the check), the
+/// others get the desk's 409, and a retired specialist may keep the label.
+async fn one_desk_one_active_specialist_even_at_once(backend: Backend) {
+    use cherga::domain::booking::edit::SpecialistChange;
+    use cherga::error::AppError;
+    let app = TestApp::spawn(backend).await;
+    let office = count(&app, "SELECT CAST(MIN(id) AS BIGINT) FROM office").await as i32;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let db = app.db.clone();
+        tasks.push(tokio::spawn(async move {
+            let change = SpecialistChange {
+                name: format!("Спеціаліст {i}"),
+                window_label: "RACE-1".into(),
+                active: true,
+                skills: Vec::new(),
+            };
+            cherga::store::offices::create_specialist(&db, office, &change).await
+        }));
+    }
+    let (mut made, mut refused) = (Vec::new(), 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(id) => made.push(id),
+            Err(AppError::Conflict(text)) => {
+                assert!(
+                    text.en.contains("Desk \"RACE-1\" already belongs to"),
+                    "{}",
+                    text.en
+                );
+                refused += 1;
+            }
+            Err(e) => panic!("neither made nor refused: {e:?}"),
+        }
+    }
+    assert_eq!((made.len(), refused), (1, 7));
+    let active = "SELECT COUNT(*) FROM specialist WHERE window_label = 'RACE-1' AND active";
+    assert_eq!(count(&app, active).await, 1);
+    // Retired, the first keeps the label and a new specialist may take the desk.
+    cherga::store::offices::set_specialist_active(
+        &app.db,
+        office,
+        made[0],
+        false,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let change = SpecialistChange {
+        name: "Наступник".into(),
+        window_label: "RACE-1".into(),
+        active: true,
+        skills: Vec::new(),
+    };
+    cherga::store::offices::create_specialist(&app.db, office, &change)
+        .await
+        .unwrap();
+    let all = "SELECT COUNT(*) FROM specialist WHERE window_label = 'RACE-1'";
+    assert_eq!(count(&app, all).await, 2);
     app.finish().await;
 }
