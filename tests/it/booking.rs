@@ -1076,7 +1076,7 @@ pub(crate) async fn attachment_types(app: &TestApp, outbox_id: i32) -> Vec<Strin
 }
 
 /// The confirmation token in the link of the booking's confirmation mail.
-async fn confirm_token_of(app: &TestApp, booking_id: i64) -> String {
+pub(crate) async fn confirm_token_of(app: &TestApp, booking_id: i64) -> String {
     let m = mail_with_key(app, &format!("booking:{booking_id}:confirm")).await;
     let after = m
         .body_text

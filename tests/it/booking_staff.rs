@@ -5,8 +5,8 @@
 use axum::http::{Method, StatusCode};
 
 use crate::booking::{
-    assert_cancellation_mailed, attachment_types, book, email_request, far, instant, mail_with_key,
-    mails, office_id, slots, spawn, visit_service,
+    assert_cancellation_mailed, attachment_types, book, confirm_token_of, email_request, far,
+    instant, mail_with_key, office_id, slots, spawn, visit_service,
 };
 use crate::on_both_databases;
 use crate::support::{ADMIN_PASSWORD, Backend, Reply, TestApp, csrf_of};
@@ -36,12 +36,7 @@ async fn staff_move_and_cancel_a_booking_and_the_resident_is_told(backend: Backe
     let manage = r.json()["manage_token"].as_str().unwrap().to_string();
     assert_eq!(r.json()["status"], "pending");
     // Confirmed by the resident, so the changes below are mailed with calendar updates.
-    let token = {
-        let confirm = mails(&app, id).await;
-        let text = &confirm[0].body_text;
-        let at = text.find("/booking/confirm/").expect("confirm link") + 17;
-        text[at..].split_whitespace().next().unwrap().to_string()
-    };
+    let token = confirm_token_of(&app, id).await;
     let r = app
         .json(
             Method::POST,
