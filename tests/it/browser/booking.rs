@@ -65,10 +65,12 @@ async fn resident_books_confirms_and_cancels() {
         let url = c.current_url().await?;
         assert!(url.path().starts_with("/booking/times"), "{url}");
         // Office, day, time.
-        c.find(Locator::Css("ul.booking-choices:not(.days):not(.times) a"))
+        c.wait()
+            .for_element(Locator::Css("ul.booking-choices:not(.days):not(.times) a"))
             .await?
             .click()
             .await?;
+        c.wait().for_element(Locator::Css("ul.days a")).await?;
         let days = c.find_all(Locator::Css("ul.days a")).await?;
         assert!(!days.is_empty(), "free days are offered");
         let label = days[0].text().await?;
@@ -81,7 +83,8 @@ async fn resident_books_confirms_and_cancels() {
         days[0].clone().click().await?;
         c.find(Locator::Css("ul.times a")).await?.click().await?;
         // Details.
-        c.find(Locator::Id("name"))
+        c.wait()
+            .for_element(Locator::Id("name"))
             .await?
             .send_keys("Олена Браузер")
             .await?;
@@ -98,7 +101,14 @@ async fn resident_books_confirms_and_cancels() {
             .click()
             .await?;
         // Done: the code and what to do next.
-        let code = c.find(Locator::Css(".booking-code")).await?.text().await?;
+        // why: waits, not finds, after each click that loads a page: a find right after the
+        // click may run on the old page.
+        let code = c
+            .wait()
+            .for_element(Locator::Css(".booking-code"))
+            .await?
+            .text()
+            .await?;
         assert_eq!(code.len(), 6, "{code}");
         let notice = c.find(Locator::Css("p.notice")).await?.text().await?;
         assert!(notice.contains("Підтвердьте запис"), "{notice}");
@@ -132,7 +142,12 @@ async fn resident_books_confirms_and_cancels() {
             .await?
             .click()
             .await?;
-        let confirmed = c.find(Locator::Css("p.notice")).await?.text().await?;
+        let confirmed = c
+            .wait()
+            .for_element(Locator::Css("p.notice"))
+            .await?
+            .text()
+            .await?;
         assert_eq!(confirmed, "Запис підтверджено.");
 
         // The manage page, then cancel.

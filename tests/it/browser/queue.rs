@@ -30,11 +30,19 @@ async fn kiosk_ticket_is_called_and_shown_on_the_board() {
             .await?
             .click()
             .await?;
-        c.find(Locator::Css("button.kiosk-button"))
+        // why: waits, not finds: each click loads a page, and a find right after it may run
+        // before the new page is there.
+        c.wait()
+            .for_element(Locator::Css("button.kiosk-button"))
             .await?
             .click()
             .await?;
-        let number = c.find(Locator::Css("#ticket-number")).await?.text().await?;
+        let number = c
+            .wait()
+            .for_element(Locator::Css("#ticket-number"))
+            .await?
+            .text()
+            .await?;
         assert!(number.ends_with("-001"), "{number}");
 
         // The board connects and shows the snapshot, then the call.
