@@ -58,6 +58,18 @@ pub async fn prepare(config: &Config) -> Result<(DatabaseConnection, Bootstrap),
     store::migrate(&db)
         .await
         .map_err(|e| format!("migrations failed: {e}"))?;
+    // why: a fresh pool after the migrations: on a SQLite file a connection opened before them
+    // keeps the old schema until it notices the change, and a demo insert once came back
+    // without a column the migrations had just added. Costs one reconnect at start (an
+    // in-memory database lives in its connection, so it keeps it).
+    let db = if store::is_sqlite_file(&config.database_url) {
+        let _ = db.close().await;
+        store::connect(config)
+            .await
+            .map_err(|e| format!("cannot open database {}: {e}", config.database_url))?
+    } else {
+        db
+    };
     let mut boot = Bootstrap::default();
     if store::catalog::is_empty(&db)
         .await

@@ -31,6 +31,7 @@ pub async fn load(db: &DatabaseConnection, slot_minutes: u32) -> Result<bool, Db
         timezone: Set("Europe/Kyiv".into()),
         slot_minutes: Set(i32::try_from(slot_minutes).unwrap_or(5)),
         walk_in_share_pct: Set(30),
+        active: Set(true),
         ..Default::default()
     }
     .insert(&txn)

@@ -28,7 +28,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     open(&config.database_url, config.db_pool).await
 }
 
-fn is_sqlite_file(url: &str) -> bool {
+pub(crate) fn is_sqlite_file(url: &str) -> bool {
     url.starts_with("sqlite:") && !(url.contains(":memory:") || url.contains("mode=memory"))
 }
 

@@ -2018,6 +2018,7 @@ pub async fn load_demo(txn: &impl ConnectionTrait, slot_minutes: u32) -> Result<
         slot_minutes: Set(i32::try_from(slot_minutes).unwrap_or(5)),
         walk_in_share_pct: Set(0),
         kind: Set(OfficeKind::ContactCenter.code().into()),
+        active: Set(true),
         ..Default::default()
     }
     .insert(txn)
