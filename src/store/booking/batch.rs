@@ -15,11 +15,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, TryInsertResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, TryInsertResult};
 
 use super::{
     BookError, BookedRecord, NewBooking, Planned, Secrets, begin_write, booked, booked_record,
-    claimed_in, day_load, enqueue_new, insert_claims, insert_row, minute_of, new_row,
+    claim_rows, claimed_in, day_load, enqueue_new, insert_claims, insert_row, minute_of, new_row,
     person_bookings, release_due, write_booking,
 };
 use crate::domain::booking::fair::{self, PersonBooking};
@@ -337,22 +337,18 @@ async fn write_made(
     let mut claims = Vec::new();
     let mut out = Vec::with_capacity(made.len());
     for m in made {
-        let hash = crate::security::token_hash(&m.secrets.manage_token);
-        let model = match by_token.remove(&hash) {
+        let model = match by_token.remove(&m.secrets.manage_hash) {
             Some(model) => model,
             // Its code was drawn twice in the office: this one draws again alone.
             None => insert_row(txn, m.row).await?,
         };
         let j = jobs[m.job];
-        claims.extend(
-            (minute_of(j.new.start)..minute_of(j.planned.end)).map(|minute| {
-                booking_claim::ActiveModel {
-                    specialist_id: Set(m.specialist_id),
-                    minute: Set(minute),
-                    booking_id: Set(model.id),
-                }
-            }),
-        );
+        claims.extend(claim_rows(
+            m.specialist_id,
+            model.id,
+            j.new.start,
+            j.planned.end,
+        ));
         let spec = j
             .planned
             .candidates

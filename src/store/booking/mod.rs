@@ -1193,13 +1193,8 @@ async fn claim_minutes(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let rows: Vec<booking_claim::ActiveModel> = (minute_of(start)..minute_of(end))
-        .map(|minute| booking_claim::ActiveModel {
-            specialist_id: Set(specialist_id),
-            minute: Set(minute),
-            booking_id: Set(booking_id),
-        })
-        .collect();
+    let rows: Vec<booking_claim::ActiveModel> =
+        claim_rows(specialist_id, booking_id, start, end).collect();
     let wanted = rows.len() as u64;
     if insert_claims(txn, rows).await? == wanted {
         return Ok(true);
@@ -1209,6 +1204,20 @@ async fn claim_minutes(
         .exec(txn)
         .await?;
     Ok(false)
+}
+
+/// The claim rows of every minute of `[start, end)` of one specialist for one booking.
+fn claim_rows(
+    specialist_id: i32,
+    booking_id: i32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> impl Iterator<Item = booking_claim::ActiveModel> {
+    (minute_of(start)..minute_of(end)).map(move |minute| booking_claim::ActiveModel {
+        specialist_id: Set(specialist_id),
+        minute: Set(minute),
+        booking_id: Set(booking_id),
+    })
 }
 
 /// Inserts claims, skipping minutes already claimed; returns how many went in.
@@ -1266,14 +1275,18 @@ fn booked_record(p: &Planned, spec: &specialist::Model, row: booking::Model) -> 
 /// confirmation the confirmation token and code.
 struct Secrets {
     manage_token: String,
+    /// What the row keeps of the manage token (and the batched writer finds its row by).
+    manage_hash: String,
     confirm: Option<(String, String)>,
 }
 
 impl Secrets {
     fn draw(new: &NewBooking, policy: &Policy) -> Secrets {
         let pending = policy.email_confirmation && new.contact.email_norm.is_some();
+        let manage_token = crate::security::random_token();
         Secrets {
-            manage_token: crate::security::random_token(),
+            manage_hash: crate::security::token_hash(&manage_token),
+            manage_token,
             confirm: pending.then(|| (crate::security::random_token(), random_confirm_code())),
         }
     }
@@ -1312,7 +1325,7 @@ fn new_row(
         phone_norm: Set(c.phone_norm.clone()),
         email_norm: Set(c.email_norm.clone()),
         lang: Set(c.lang.code().into()),
-        manage_token_hash: Set(crate::security::token_hash(&secrets.manage_token)),
+        manage_token_hash: Set(secrets.manage_hash.clone()),
         confirm_token_hash: Set(confirm.map(|(t, _)| crate::security::token_hash(t))),
         confirm_code_hash: Set(confirm.map(|(_, code)| crate::security::token_hash(code))),
         confirm_failures: Set(0),
@@ -1578,23 +1591,26 @@ impl Actor<'_> {
         }
     }
 
-    async fn find(&self, db: &impl ConnectionTrait) -> Result<booking::Model, AppError> {
-        let q = match self {
+    fn query(&self) -> sea_orm::Select<booking::Entity> {
+        match self {
             Actor::Resident(token) => booking::Entity::find().filter(
                 booking::Column::ManageTokenHash.eq(crate::security::token_hash(token.trim())),
             ),
             Actor::Staff(id) => booking::Entity::find_by_id(*id),
-        };
-        q.one(db).await?.ok_or_else(unknown_booking)
+        }
+    }
+
+    async fn find(&self, db: &impl ConnectionTrait) -> Result<booking::Model, AppError> {
+        self.query().one(db).await?.ok_or_else(unknown_booking)
     }
 }
 
-/// A booking by id, for staff.
-pub async fn find_by_id(
+/// The booking the resident's link or staff's id names.
+pub async fn find_record(
     db: &impl ConnectionTrait,
-    id: i32,
+    who: Actor<'_>,
 ) -> Result<Option<BookingRecord>, DbErr> {
-    match booking::Entity::find_by_id(id).one(db).await? {
+    match who.query().one(db).await? {
         Some(m) => Ok(Some(load_record(db, m).await?)),
         None => Ok(None),
     }
@@ -1605,15 +1621,7 @@ pub async fn find_by_token(
     db: &impl ConnectionTrait,
     manage_token: &str,
 ) -> Result<Option<BookingRecord>, DbErr> {
-    let hash = crate::security::token_hash(manage_token.trim());
-    match booking::Entity::find()
-        .filter(booking::Column::ManageTokenHash.eq(hash))
-        .one(db)
-        .await?
-    {
-        Some(m) => Ok(Some(load_record(db, m).await?)),
-        None => Ok(None),
-    }
+    find_record(db, Actor::Resident(manage_token)).await
 }
 
 fn unknown_booking() -> AppError {

@@ -632,11 +632,9 @@ impl Mover {
     }
 
     async fn find(&self, state: &AppState) -> AppResult<BookingRecord> {
-        let found = match self {
-            Mover::Resident(token) => store::booking::find_by_token(&state.db, token).await?,
-            Mover::Staff(id) => store::booking::find_by_id(&state.db, *id).await?,
-        };
-        found.ok_or_else(AppError::not_found)
+        store::booking::find_record(&state.db, self.actor())
+            .await?
+            .ok_or_else(AppError::not_found)
     }
 
     /// Where the mover goes once the booking is as they want it.
